@@ -1,0 +1,195 @@
+"""How an initiative is described: its columns, their types and ranges, and its row rules.
+
+One description drives ingestion (header matching, parsing, validation), the school
+templates (headers, dropdowns, ranges) and the synthetic demo data, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal[
+    "text",  # free text (school name, group name)
+    "ref",  # an identifier kept as text (pupil_ref, participant_ref)
+    "upn",  # Unique Pupil Number, 13 characters with a check letter
+    "category",  # one of `allowed` (with `value_synonyms`)
+    "integer",  # a whole number (counts, sessions)
+    "number",  # a real number (scores)
+    "percent",  # 0-100; read from 58%, 58 or 0.58
+    "yes_no",  # boolean; read from Y/N, yes/no, TRUE/FALSE, 1/0
+    "date",  # day-first dates, ISO dates, Excel serials
+    "likert",  # 1-5; read from numbers or strongly disagree ... strongly agree
+    "year_group",  # -1 nursery, 0 reception, 1-14
+    "sen_status",  # none / SEN support / EHC plan; read from census codes N/K/E or words
+    "sex",  # female / male / other
+]
+
+PRE_WORDS = ("pre", "before", "baseline", "start")
+POST_WORDS = ("post", "after", "followup", "end")
+
+
+def normalise_header(text: object) -> str:
+    """Lower-case a header and drop spaces, underscores, hyphens, full stops, %, brackets.
+
+    >>> normalise_header("Attendance % (before)")
+    'attendancebefore'
+    """
+    return re.sub(r"[\s_\-.%()\[\]{}/:#*'’\"]+", "", str(text).strip().lower())
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column of a return.
+
+    ``minimum``/``maximum`` are inclusive and in the processed unit (percent 0-100).
+    ``identifying`` columns help link a child but are never written out as they are.
+    """
+
+    name: str
+    kind: Kind
+    label: str
+    required: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    allowed: tuple[str, ...] = ()
+    value_synonyms: dict[str, str] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    identifying: bool = False
+    example: str = ""
+
+    def header_keys(self) -> set[str]:
+        """Every normalised header that means this column (contract synonyms included).
+
+        Aliases containing ``{}`` are stems for a pre/post pair: ``"fte {}"`` matches
+        ``FTE before``, ``before FTE``, ``FTE (post)`` ... for the right member of the pair.
+        """
+        keys = {normalise_header(self.name)}
+        keys |= {normalise_header(a) for a in self.aliases if "{}" not in a}
+        stem, _, suffix = self.name.rpartition("_")
+        words = {"pre": PRE_WORDS, "before": PRE_WORDS, "post": POST_WORDS, "after": POST_WORDS}
+        if stem and suffix in words:
+            stems = {normalise_header(stem)}
+            stems |= {normalise_header(a) for a in self.aliases if "{}" in a}
+            keys |= {s + w for s in stems for w in words[suffix]}
+            keys |= {w + s for s in stems for w in words[suffix]}
+        return keys
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule across columns. ``kind``: ``order`` (a <= b) or ``not_more`` (a <= b, counts)."""
+
+    kind: Literal["order", "not_more"]
+    first: str
+    second: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Initiative:
+    """An initiative: the unit of a row, its columns, rules and what pairs are pre/post."""
+
+    key: str
+    title: str
+    unit: str  # "child" / "teacher"
+    id_column: str  # pupil_id or participant_id in processed data
+    columns: tuple[Column, ...]
+    rules: tuple[Rule, ...] = ()
+    # columns of which at least one must be present (header) and filled (row)
+    identifiers: tuple[str, ...] = ("upn", "pupil_ref")
+    # (possible, attended, percent) triples: percent derived from sessions when returned
+    session_sets: tuple[tuple[str, str, str], ...] = ()
+    description: str = ""
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    def header_lookup(self) -> dict[str, str]:
+        """Normalised header → canonical name, including the identifying drop-list."""
+        lookup: dict[str, str] = {}
+        for col in self.columns:
+            for key in col.header_keys():
+                lookup.setdefault(key, col.name)
+        return lookup
+
+
+# Columns that identify a person directly: recognised so they can be dropped on receipt.
+DROPPED_HEADERS: dict[str, str] = {
+    normalise_header(h): "name"
+    for h in (
+        "name", "first name", "firstname", "forename", "forenames", "given name", "surname",
+        "last name", "family name", "pupil name", "child name", "full name", "legal surname",
+        "legal forename", "preferred name", "teacher name", "participant name", "student name",
+    )
+}
+DROPPED_HEADERS |= {
+    normalise_header(h): "date_of_birth"
+    for h in ("date of birth", "dob", "d.o.b", "birth date", "birthdate", "date_of_birth")
+}
+DROPPED_HEADERS |= {
+    normalise_header(h): "address"
+    for h in ("address", "home address", "postcode", "post code", "address line 1", "email",
+              "parent email", "phone", "telephone", "contact number")
+}
+
+
+def yes_no(name: str, label: str, **kw) -> Column:
+    return Column(name, "yes_no", label, example="yes", **kw)
+
+
+def pre_post(stem: str, kind: Kind, label: str, **kw) -> tuple[Column, Column]:
+    """The ``<stem>_pre`` and ``<stem>_post`` pair of a measure."""
+    return (
+        Column(f"{stem}_pre", kind, f"{label} before support", **kw),
+        Column(f"{stem}_post", kind, f"{label} after support (blank if not yet followed up)", **kw),
+    )
+
+
+def before_after(stem: str, kind: Kind, label: str, **kw) -> tuple[Column, Column]:
+    """The ``<stem>_before`` and ``<stem>_after`` pair of a measure."""
+    return (
+        Column(f"{stem}_before", kind, f"{label} before support", **kw),
+        Column(f"{stem}_after", kind, f"{label} after support (blank if not yet known)", **kw),
+    )
+
+
+def pupil_identity() -> tuple[Column, ...]:
+    """The identity columns every pupil-level return shares (DATA_CONTRACT: Identity)."""
+    return (
+        Column("upn", "upn", "Unique Pupil Number (13 characters, starts with a letter)",
+               aliases=("unique pupil number",), identifying=True, example="A123456789012"),
+        Column("pupil_ref", "ref", "Your own reference for the child, if no UPN",
+               aliases=("pupil reference", "child ref", "reference", "ref", "pupil id",
+                        "child id", "young person ref", "yp ref"),
+               identifying=True, example="EB-014"),
+        Column("school", "text", "School name", required=True,
+               aliases=("school name", "setting", "school/setting"), example="Oakfield Primary"),
+        Column("year_group", "year_group", "National curriculum year group (R, 1-13)",
+               required=True, aliases=("year", "nc year", "ncy", "yr", "year group"),
+               minimum=-1, maximum=14, example="Y6"),
+        Column("sex", "sex", "Sex (F/M)", aliases=("gender",), allowed=("female", "male", "other"),
+               value_synonyms={"f": "female", "girl": "female", "m": "male", "boy": "male"},
+               example="F"),
+        Column("sen_status", "sen_status", "SEN status (N none, K SEN support, E EHC plan)",
+               aliases=("sen", "send status", "send", "sen provision"),
+               allowed=("none", "SEN support", "EHC plan"), example="K"),
+    )
+
+
+SUSPENSIONS = before_after(
+    "suspensions", "integer", "Number of suspensions in the window", minimum=0, maximum=45,
+    aliases=("fixed term exclusions {}", "fixed period exclusions {}", "fte {}"),
+)
