@@ -130,9 +130,24 @@ class Initiative:
 DROPPED_HEADERS: dict[str, str] = {
     normalise_header(h): "name"
     for h in (
-        "name", "first name", "firstname", "forename", "forenames", "given name", "surname",
-        "last name", "family name", "pupil name", "child name", "full name", "legal surname",
-        "legal forename", "preferred name", "teacher name", "participant name", "student name",
+        "name",
+        "first name",
+        "firstname",
+        "forename",
+        "forenames",
+        "given name",
+        "surname",
+        "last name",
+        "family name",
+        "pupil name",
+        "child name",
+        "full name",
+        "legal surname",
+        "legal forename",
+        "preferred name",
+        "teacher name",
+        "participant name",
+        "student name",
     )
 }
 DROPPED_HEADERS |= {
@@ -141,8 +156,18 @@ DROPPED_HEADERS |= {
 }
 DROPPED_HEADERS |= {
     normalise_header(h): "address"
-    for h in ("address", "home address", "postcode", "post code", "address line 1", "email",
-              "parent email", "phone", "telephone", "contact number")
+    for h in (
+        "address",
+        "home address",
+        "postcode",
+        "post code",
+        "address line 1",
+        "email",
+        "parent email",
+        "phone",
+        "telephone",
+        "contact number",
+    )
 }
 
 
@@ -169,27 +194,74 @@ def before_after(stem: str, kind: Kind, label: str, **kw) -> tuple[Column, Colum
 def pupil_identity() -> tuple[Column, ...]:
     """The identity columns every pupil-level return shares (DATA_CONTRACT: Identity)."""
     return (
-        Column("upn", "upn", "Unique Pupil Number (13 characters, starts with a letter)",
-               aliases=("unique pupil number",), identifying=True, example="A123456789012"),
-        Column("pupil_ref", "ref", "Your own reference for the child, if no UPN",
-               aliases=("pupil reference", "child ref", "reference", "ref", "pupil id",
-                        "child id", "young person ref", "yp ref"),
-               identifying=True, example="EB-014"),
-        Column("school", "text", "School name", required=True,
-               aliases=("school name", "setting", "school/setting"), example="Oakfield Primary"),
-        Column("year_group", "year_group", "National curriculum year group (R, 1-13)",
-               required=True, aliases=("year", "nc year", "ncy", "yr", "year group"),
-               minimum=-1, maximum=14, example="Y6"),
-        Column("sex", "sex", "Sex (F/M)", aliases=("gender",), allowed=("female", "male", "other"),
-               value_synonyms={"f": "female", "girl": "female", "m": "male", "boy": "male"},
-               example="F"),
-        Column("sen_status", "sen_status", "SEN status (N none, K SEN support, E EHC plan)",
-               aliases=("sen", "send status", "send", "sen provision"),
-               allowed=("none", "SEN support", "EHC plan"), example="K"),
+        Column(
+            "upn",
+            "upn",
+            "Unique Pupil Number (13 characters, starts with a letter)",
+            aliases=("unique pupil number",),
+            identifying=True,
+            example="A123456789012",
+        ),
+        Column(
+            "pupil_ref",
+            "ref",
+            "Your own reference for the child, if no UPN",
+            aliases=(
+                "pupil reference",
+                "child ref",
+                "reference",
+                "ref",
+                "pupil id",
+                "child id",
+                "young person ref",
+                "yp ref",
+            ),
+            identifying=True,
+            example="EB-014",
+        ),
+        Column(
+            "school",
+            "text",
+            "School name",
+            required=True,
+            aliases=("school name", "setting", "school/setting"),
+            example="Oakfield Primary",
+        ),
+        Column(
+            "year_group",
+            "year_group",
+            "National curriculum year group (R, 1-13)",
+            required=True,
+            aliases=("year", "nc year", "ncy", "yr", "year group"),
+            minimum=-1,
+            maximum=14,
+            example="Y6",
+        ),
+        Column(
+            "sex",
+            "sex",
+            "Sex (F/M)",
+            aliases=("gender",),
+            allowed=("female", "male", "other"),
+            value_synonyms={"f": "female", "girl": "female", "m": "male", "boy": "male"},
+            example="F",
+        ),
+        Column(
+            "sen_status",
+            "sen_status",
+            "SEN status (N none, K SEN support, E EHC plan)",
+            aliases=("sen", "send status", "send", "sen provision"),
+            allowed=("none", "SEN support", "EHC plan"),
+            example="K",
+        ),
     )
 
 
 SUSPENSIONS = before_after(
-    "suspensions", "integer", "Number of suspensions in the window", minimum=0, maximum=45,
+    "suspensions",
+    "integer",
+    "Number of suspensions in the window",
+    minimum=0,
+    maximum=45,
     aliases=("fixed term exclusions {}", "fixed period exclusions {}", "fte {}"),
 )

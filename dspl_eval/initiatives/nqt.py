@@ -14,10 +14,14 @@ CONFIDENCE_TOPICS = (
 _CONF = tuple(
     col
     for topic in CONFIDENCE_TOPICS
-    for col in pre_post(f"conf_{topic}", "likert",
-                        f"Confidence: {topic.replace('_', ' ')} (1 strongly disagree - "
-                        "5 strongly agree)", minimum=1, maximum=5,
-                        aliases=(f"confidence {topic} {{}}", f"{topic} {{}}"))
+    for col in pre_post(
+        f"conf_{topic}",
+        "likert",
+        f"Confidence: {topic.replace('_', ' ')} (1 strongly disagree - 5 strongly agree)",
+        minimum=1,
+        maximum=5,
+        aliases=(f"confidence {topic} {{}}", f"{topic} {{}}"),
+    )
 )
 
 INITIATIVE = Initiative(
@@ -31,26 +35,66 @@ INITIATIVE = Initiative(
         "understanding before and after, satisfaction and attendance."
     ),
     columns=(
-        Column("participant_ref", "ref", "Your reference for the teacher (not their name)",
-               aliases=("participant", "teacher ref", "participant id", "ref", "reference"),
-               identifying=True, example="T07"),
-        Column("school", "text", "School name", required=True, aliases=("school name",),
-               example="Oakfield Primary"),
-        Column("role", "category", "Role (NQT / ECT1 / ECT2 / other)",
-               allowed=("NQT", "ECT1", "ECT2", "other"),
-               value_synonyms={"ect 1": "ECT1", "ect year 1": "ECT1", "ect 2": "ECT2",
-                               "ect year 2": "ECT2", "newly qualified teacher": "NQT"},
-               example="ECT1"),
-        Column("sessions_attended", "integer", "Programme sessions attended (0-6)",
-               minimum=0, maximum=6, aliases=("sessions",), example="5"),
+        Column(
+            "participant_ref",
+            "ref",
+            "Your reference for the teacher (not their name)",
+            aliases=("participant", "teacher ref", "participant id", "ref", "reference"),
+            identifying=True,
+            example="T07",
+        ),
+        Column(
+            "school",
+            "text",
+            "School name",
+            required=True,
+            aliases=("school name",),
+            example="Oakfield Primary",
+        ),
+        Column(
+            "role",
+            "category",
+            "Role (NQT / ECT1 / ECT2 / other)",
+            allowed=("NQT", "ECT1", "ECT2", "other"),
+            value_synonyms={
+                "ect 1": "ECT1",
+                "ect year 1": "ECT1",
+                "ect 2": "ECT2",
+                "ect year 2": "ECT2",
+                "newly qualified teacher": "NQT",
+            },
+            example="ECT1",
+        ),
+        Column(
+            "sessions_attended",
+            "integer",
+            "Programme sessions attended (0-6)",
+            minimum=0,
+            maximum=6,
+            aliases=("sessions",),
+            example="5",
+        ),
         *_CONF,
-        *pre_post("understanding", "percent", "Self-rated understanding of the role (0-100%)",
-                  minimum=0, maximum=100, aliases=("understanding {}", "understanding of role {}")),
-        Column("satisfaction", "category", "Amount of content (too little / just right / too much)",
-               allowed=("too little", "just right", "too much"),
-               value_synonyms={"about right": "just right", "right": "just right"},
-               example="just right"),
-        yes_no("practical_info_satisfied", "Satisfied with the practical information",
-               aliases=("practical information satisfied", "practical info")),
+        *pre_post(
+            "understanding",
+            "percent",
+            "Self-rated understanding of the role (0-100%)",
+            minimum=0,
+            maximum=100,
+            aliases=("understanding {}", "understanding of role {}"),
+        ),
+        Column(
+            "satisfaction",
+            "category",
+            "Amount of content (too little / just right / too much)",
+            allowed=("too little", "just right", "too much"),
+            value_synonyms={"about right": "just right", "right": "just right"},
+            example="just right",
+        ),
+        yes_no(
+            "practical_info_satisfied",
+            "Satisfied with the practical information",
+            aliases=("practical information satisfied", "practical info"),
+        ),
     ),
 )

@@ -24,23 +24,48 @@ BOXALL_CLUSTERS = {
 _BOXALL = tuple(
     col
     for section in BOXALL_SECTIONS
-    for col in pre_post(f"boxall_{section}", "number", f"Boxall {section} section total (0-136)",
-                        minimum=0, maximum=136,
-                        aliases=(f"boxall {section} {{}}", f"{section} {{}}",
-                                 f"{section} strands {{}}", f"{section} profile {{}}"))
+    for col in pre_post(
+        f"boxall_{section}",
+        "number",
+        f"Boxall {section} section total (0-136)",
+        minimum=0,
+        maximum=136,
+        aliases=(
+            f"boxall {section} {{}}",
+            f"{section} {{}}",
+            f"{section} strands {{}}",
+            f"{section} profile {{}}",
+        ),
+    )
 ) + tuple(
     col
     for cluster in BOXALL_CLUSTERS
-    for col in pre_post(f"boxall_{cluster}", "number",
-                        f"Boxall {cluster.replace('_', ' ')} cluster total", minimum=0,
-                        aliases=(f"{cluster} {{}}",))
+    for col in pre_post(
+        f"boxall_{cluster}",
+        "number",
+        f"Boxall {cluster.replace('_', ' ')} cluster total",
+        minimum=0,
+        aliases=(f"{cluster} {{}}",),
+    )
 )
 
 _SESSIONS = (
-    *before_after("possible_sessions", "integer", "Possible sessions (two a day) in the window",
-                  minimum=0, maximum=400, aliases=("sessions possible {}",)),
-    *before_after("attended_sessions", "integer", "Sessions attended in the window",
-                  minimum=0, maximum=400, aliases=("sessions attended {}",)),
+    *before_after(
+        "possible_sessions",
+        "integer",
+        "Possible sessions (two a day) in the window",
+        minimum=0,
+        maximum=400,
+        aliases=("sessions possible {}",),
+    ),
+    *before_after(
+        "attended_sessions",
+        "integer",
+        "Sessions attended in the window",
+        minimum=0,
+        maximum=400,
+        aliases=("sessions attended {}",),
+    ),
 )
 
 INITIATIVE = Initiative(
@@ -54,31 +79,76 @@ INITIATIVE = Initiative(
     ),
     columns=(
         *pupil_identity(),
-        Column("group_name", "text", "Name of the nurture group", aliases=("group", "nurture group"),
-               example="Rainbow Room"),
-        Column("date_joined", "date", "Date the child joined the group", required=True,
-               aliases=("joined", "start date", "date started"), example="11/09/2023"),
-        Column("date_left", "date", "Date the child left the group (blank while attending)",
-               aliases=("left", "end date", "date ended"), example=""),
-        Column("sessions_per_week", "number", "Nurture sessions per week", minimum=0, maximum=10,
-               aliases=("sessions a week",), example="5"),
+        Column(
+            "group_name",
+            "text",
+            "Name of the nurture group",
+            aliases=("group", "nurture group"),
+            example="Rainbow Room",
+        ),
+        Column(
+            "date_joined",
+            "date",
+            "Date the child joined the group",
+            required=True,
+            aliases=("joined", "start date", "date started"),
+            example="11/09/2023",
+        ),
+        Column(
+            "date_left",
+            "date",
+            "Date the child left the group (blank while attending)",
+            aliases=("left", "end date", "date ended"),
+            example="",
+        ),
+        Column(
+            "sessions_per_week",
+            "number",
+            "Nurture sessions per week",
+            minimum=0,
+            maximum=10,
+            aliases=("sessions a week",),
+            example="5",
+        ),
         *_BOXALL,
-        yes_no("returned_full_time", "Returned full time to the mainstream class",
-               aliases=("returned to class", "returned full time to class", "full time return")),
-        Column("returned_date", "date", "Date of the full-time return, if any",
-               aliases=("date returned",), example=""),
+        yes_no(
+            "returned_full_time",
+            "Returned full time to the mainstream class",
+            aliases=("returned to class", "returned full time to class", "full time return"),
+        ),
+        Column(
+            "returned_date",
+            "date",
+            "Date of the full-time return, if any",
+            aliases=("date returned",),
+            example="",
+        ),
         *_SESSIONS,
-        *before_after("attendance", "percent", "Attendance % in the window", minimum=0,
-                      maximum=100, aliases=("attendance rate {}", "att {}")),
+        *before_after(
+            "attendance",
+            "percent",
+            "Attendance % in the window",
+            minimum=0,
+            maximum=100,
+            aliases=("attendance rate {}", "att {}"),
+        ),
         *SUSPENSIONS,
     ),
     rules=(
         Rule("order", "date_joined", "date_left", "left the group before joining it"),
         Rule("order", "date_joined", "returned_date", "returned to class before joining the group"),
-        Rule("not_more", "attended_sessions_before", "possible_sessions_before",
-             "attended sessions exceed possible sessions (before)"),
-        Rule("not_more", "attended_sessions_after", "possible_sessions_after",
-             "attended sessions exceed possible sessions (after)"),
+        Rule(
+            "not_more",
+            "attended_sessions_before",
+            "possible_sessions_before",
+            "attended sessions exceed possible sessions (before)",
+        ),
+        Rule(
+            "not_more",
+            "attended_sessions_after",
+            "possible_sessions_after",
+            "attended sessions exceed possible sessions (after)",
+        ),
     ),
     session_sets=(
         ("possible_sessions_before", "attended_sessions_before", "attendance_before"),

@@ -1,0 +1,424 @@
+"""Parse the cells of a return into the contract's types and units, one column at a time.
+
+Every parser is explicit: UK day-first dates, our own list of missing-value words, and
+percentages read from ``58%``, ``58`` or ``0.58``. A cell that cannot be read is never
+guessed at: it gets a plain-English reason and its row is quarantined by ``ingest``.
+
+Columns are parsed by their distinct values (``pandas.factorize``), so a 100,000-row
+return with a few hundred distinct dates costs a few hundred parses, not 100,000.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, ValidationError
+from stdnum.gb import upn as stdnum_upn
+
+from dspl_eval.initiatives.base import Column
+
+#: Cell texts read as "missing" (compared lower-cased and stripped). pandas' defaults are
+#: not used: "n/a" is missing because we say so, not by accident.
+MISSING_WORDS = frozenset(
+    {
+        "",
+        "n/a",
+        "na",
+        "n.a.",
+        "-",
+        "--",
+        "–",
+        "—",
+        "unknown",
+        "not known",
+        "nk",
+        "not recorded",
+        "missing",
+        "?",
+        "tbc",
+        "not applicable",
+    }
+)
+
+_YES = frozenset({"y", "yes", "true", "1", "t"})
+_NO = frozenset({"n", "no", "false", "0", "f"})
+
+_LIKERT_WORDS = {
+    "strongly disagree": 1,
+    "disagree": 2,
+    "neither agree nor disagree": 3,
+    "neither": 3,
+    "neutral": 3,
+    "not sure": 3,
+    "agree": 4,
+    "strongly agree": 5,
+}
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+
+_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
+_D_MON_Y = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([a-z]+)\.?,?[\s\-]+(\d{4}|\d{2})$")
+_YEAR_GROUP = re.compile(r"^(?:year|yr|y|ncy|nc year)?\s*(\d{1,2})$")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EARLIEST, _LATEST = dt.date(2000, 1, 1), dt.date(2100, 1, 1)
+
+
+class CellError(ValueError):
+    """A cell that cannot be read; ``str(error)`` says what was expected."""
+
+
+@dataclass(frozen=True)
+class ParsedColumn:
+    """The result of parsing one column.
+
+    ``values`` holds the parsed values (NA where missing or unreadable); ``errors`` holds a
+    reason string where the cell could not be read and NA elsewhere.
+    """
+
+    values: pd.Series
+    errors: pd.Series
+
+
+def is_missing(value: object) -> bool:
+    """True for blank cells, NaN/None and the words in :data:`MISSING_WORDS`."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip().lower() in MISSING_WORDS
+
+
+def show_value(value: object) -> str:
+    """A cell value as a person would recognise it from the spreadsheet."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y") if value.time() == dt.time() else str(value)
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    return str(value).strip()
+
+
+def _number(value: object) -> float:
+    """A real number from a numeric cell or text such as ``12`` or `` 12.5 ``."""
+    if isinstance(value, bool):
+        raise CellError("a number")
+    if isinstance(value, int | float | np.integer | np.floating):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip().replace(",", ""))
+        except ValueError:
+            raise CellError("a number") from None
+    else:
+        raise CellError("a number")
+    if not math.isfinite(number):
+        raise CellError("a number")
+    return number
+
+
+def parse_integer(value: object) -> int:
+    """A whole number: ``3``, ``3.0`` or ``"3"``; ``3.5`` is an error."""
+    number = _number(value)
+    if not number.is_integer():
+        raise CellError("a whole number")
+    return int(number)
+
+
+def parse_number(value: object) -> float:
+    return _number(value)
+
+
+def parse_percent(value: object) -> tuple[float, bool]:
+    """A percentage and whether it was unambiguous.
+
+    ``"58%"`` → (58.0, True); ``58`` → (58.0, True); ``0.58`` → (0.58, False): a bare number
+    from 0 to 1 is a fraction or a tiny percentage, decided per column by
+    :func:`parse_column` (all such values → fractions; mixed with other styles → error).
+    """
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return _number(value.strip()[:-1]), True
+    number = _number(value)
+    return number, not (0 < number <= 1)
+
+
+def parse_yes_no(value: object) -> bool:
+    """``Y``/``N``, ``yes``/``no``, ``TRUE``/``FALSE``, ``1``/``0`` (any case)."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    text = show_value(value).lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise CellError("yes or no (Y/N, yes/no, TRUE/FALSE, 1/0)")
+
+
+def parse_date(value: object) -> dt.date:
+    """A date, day first always: ``3/10/2023``, ``03-10-23``, ISO, ``3 Oct 2023``, serials."""
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        date = value.date()
+    elif isinstance(value, dt.date):
+        date = value
+    elif isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
+        date = _excel_serial(float(value))
+    elif isinstance(value, str):
+        date = _date_from_text(value.strip().lower())
+    else:
+        raise CellError("a date (dd/mm/yyyy)")
+    if not _EARLIEST <= date < _LATEST:
+        raise CellError("a date between 2000 and 2099")
+    return date
+
+
+def _excel_serial(number: float) -> dt.date:
+    if not number.is_integer() or not 1 <= number < 100_000:
+        raise CellError("a date (dd/mm/yyyy)")
+    return _EXCEL_EPOCH + dt.timedelta(days=int(number))
+
+
+def _date_from_text(text: str) -> dt.date:
+    try:
+        if match := _DMY.match(text):
+            day, month, year = (int(g) for g in match.groups())
+        elif match := _ISO.match(text):
+            year, month, day = (int(g) for g in match.groups())
+        elif match := _D_MON_Y.match(text):
+            day, year = int(match.group(1)), int(match.group(3))
+            month = _MONTHS[match.group(2)]
+        elif text.isdigit():
+            return _excel_serial(float(text))
+        else:
+            raise CellError("a date (dd/mm/yyyy)")
+        year = year + 2000 if year < 100 else year
+        return dt.date(year, month, day)
+    except (KeyError, ValueError) as error:
+        if isinstance(error, CellError):
+            raise
+        raise CellError("a real date, day first (dd/mm/yyyy)") from None
+
+
+def parse_likert(value: object) -> int:
+    """1-5, or the words strongly disagree … strongly agree."""
+    if isinstance(value, str) and value.strip().lower() in _LIKERT_WORDS:
+        return _LIKERT_WORDS[value.strip().lower()]
+    try:
+        return parse_integer(value)
+    except CellError:
+        raise CellError("1-5 or strongly disagree … strongly agree") from None
+
+
+def parse_year_group(value: object) -> int:
+    """NC year: ``6``, ``Y6``, ``Year 6``, ``Yr 6`` → 6; ``R`` → 0; nursery → -1."""
+    text = show_value(value).lower().replace(".", "").strip()
+    if text in {"r", "yr", "rec", "reception", "year r", "y r", "f2", "fs2"}:
+        return 0
+    if text in {"n", "nursery", "f1", "fs1", "n1", "n2"}:
+        return -1
+    if match := _YEAR_GROUP.match(text):
+        return int(match.group(1))
+    raise CellError("a year group (R, 1-13, Y6, Year 6)")
+
+
+_SEN = {
+    "n": "none",
+    "none": "none",
+    "no": "none",
+    "no sen": "none",
+    "nsen": "none",
+    "k": "SEN support",
+    "sen support": "SEN support",
+    "support": "SEN support",
+    "sen": "SEN support",
+    "school action": "SEN support",
+    "school action plus": "SEN support",
+    "e": "EHC plan",
+    "ehcp": "EHC plan",
+    "ehc plan": "EHC plan",
+    "ehc": "EHC plan",
+    "statement": "EHC plan",
+    "s": "EHC plan",
+}
+
+
+def parse_sen_status(value: object) -> str:
+    """School census SEN provision: ``N``/``K``/``E`` or words → none / SEN support / EHC plan."""
+    text = show_value(value).lower()
+    if text in _SEN:
+        return _SEN[text]
+    raise CellError("a SEN status (N none, K SEN support, E EHC plan)")
+
+
+def parse_upn(value: object) -> str:
+    """A Unique Pupil Number with a correct check letter (``stdnum.gb.upn``), upper-cased."""
+    try:
+        return stdnum_upn.validate(show_value(value))
+    except InvalidChecksum:
+        raise CellError("a UPN whose check letter matches (the check letter is wrong)") from None
+    except InvalidComponent:
+        raise CellError("a UPN with a real local authority number") from None
+    except ValidationError:
+        raise CellError("a UPN: 13 characters, a letter then 12 digits") from None
+
+
+def _category(column: Column) -> Callable[[object], str]:
+    allowed = {a.lower(): a for a in column.allowed}
+    synonyms = {k.lower(): v for k, v in column.value_synonyms.items()}
+
+    def parse(value: object) -> str:
+        text = " ".join(show_value(value).lower().split())
+        if text in allowed:
+            return allowed[text]
+        if text in synonyms:
+            return synonyms[text]
+        raise CellError("one of: " + " / ".join(column.allowed))
+
+    return parse
+
+
+def _text(value: object) -> str:
+    text = " ".join(show_value(value).split())
+    if not text:
+        raise CellError("some text")
+    return text
+
+
+def parser_for(column: Column) -> Callable[[object], object]:
+    """The cell parser for a column's kind."""
+    match column.kind:
+        case "text" | "ref":
+            return _text
+        case "upn":
+            return parse_upn
+        case "category" | "sex":
+            return _category(column)
+        case "integer":
+            return parse_integer
+        case "number":
+            return parse_number
+        case "yes_no":
+            return parse_yes_no
+        case "date":
+            return parse_date
+        case "likert":
+            return parse_likert
+        case "year_group":
+            return parse_year_group
+        case "sen_status":
+            return parse_sen_status
+        case "percent":
+            return parse_percent
+    raise ValueError(f"no parser for kind {column.kind!r}")
+
+
+_DTYPES = {
+    "integer": "Int64",
+    "likert": "Int64",
+    "year_group": "Int64",
+    "number": "float64",
+    "percent": "float64",
+    "yes_no": "boolean",
+    "date": "datetime64[s]",
+}
+
+
+def dtype_for(column: Column) -> str:
+    """The processed dtype of a column (text and categories are pandas' ``str``)."""
+    return _DTYPES.get(column.kind, "str")
+
+
+def empty_column(column: Column, length: int, index: pd.Index | None = None) -> pd.Series:
+    """An all-missing column of the right dtype (for columns a return did not include)."""
+    return pd.Series([None] * length, index=index, dtype=dtype_for(column), name=column.name)
+
+
+def parse_column(raw: pd.Series, column: Column) -> ParsedColumn:
+    """Parse every cell of ``raw`` as ``column``; unreadable cells get a reason in ``errors``.
+
+    Missing words become NA (not an error). Percentages: when every present value is a bare
+    number from 0 to 1 the column is read as fractions (×100); when such values are mixed
+    with ``58``/``58%`` styles they are ambiguous and each is an error.
+    """
+    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=True)
+    parse = parser_for(column)
+    parsed: list[object] = []
+    problems: list[object] = []
+    for value in uniques:
+        if is_missing(value):
+            parsed.append(None)
+            problems.append(None)
+            continue
+        try:
+            parsed.append(parse(value))
+            problems.append(None)
+        except CellError as error:
+            parsed.append(None)
+            problems.append(f"expected {error}")
+    if column.kind == "percent":
+        parsed, problems = _settle_percent_styles(parsed, problems)
+    values_u = np.array([*parsed, None], dtype=object)
+    problems_u = np.array([*problems, None], dtype=object)
+    values = values_u[codes]  # code -1 (NaN) picks the trailing None
+    errors = pd.Series(problems_u[codes], index=raw.index, dtype=object)
+    if column.kind == "date":
+        series = pd.Series(pd.to_datetime(values), index=raw.index, name=column.name)
+        series = series.astype("datetime64[s]")
+    else:
+        series = pd.Series(values, index=raw.index, name=column.name).astype(dtype_for(column))
+    return ParsedColumn(series, errors)
+
+
+def _settle_percent_styles(
+    parsed: list[object], problems: list[object]
+) -> tuple[list[object], list[object]]:
+    pairs = [p for p in parsed if p is not None and p[0] != 0]  # 0 is 0 in every style
+    fractions_only = bool(pairs) and all(not clear for _, clear in pairs)
+    values: list[object] = []
+    for item, problem in zip(parsed, problems, strict=True):
+        if item is None:
+            values.append(None)
+            continue
+        number, clear = item
+        if fractions_only:
+            values.append(round(number * 100, 9))
+        elif clear:
+            values.append(number)
+        else:
+            values.append(None)
+            problem = (
+                f"expected a percentage: {show_value(number)} is ambiguous here (0.58 or 58%?) "
+                "because other rows use whole percentages — write it as 58 or 58%"
+            )
+        problems[len(values) - 1] = problem
+    return values, problems

@@ -1,0 +1,703 @@
+"""Ingestion: read a term's returns, find the header, parse, validate, pseudonymise, write.
+
+``data/raw/<term>/<initiative>/*.xlsx|xls|csv`` → ``data/processed/<term>/``:
+``<initiative>.parquet`` (kept rows, canonical columns, ``pupil_id``/``participant_id``),
+``<initiative>_quarantine.csv`` (one line per problem: file, sheet, row, column, value,
+reason) and ``validation.json`` (read = kept + quarantined for every file). Raw files are
+only ever read. Names, dates of birth, addresses and unknown columns are dropped on
+receipt and written nowhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import re
+import secrets
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dspl_eval import __version__
+from dspl_eval.clean import empty_column, parse_column, parse_number, show_value
+from dspl_eval.errors import DsplEvalError, InputFileError, MissingColumnsError
+from dspl_eval.identity import Key, load_key, normalise_ref, pseudonymise
+from dspl_eval.initiatives import INITIATIVES, Initiative, get
+from dspl_eval.initiatives.base import DROPPED_HEADERS, normalise_header
+from dspl_eval.paths import processed_dir, raw_dir
+
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
+HEADER_SEARCH_ROWS = 30
+MIN_HEADER_MATCHES = 2
+SOURCE_COLUMNS = ("source_file", "source_row")
+QUARANTINE_COLUMNS = ("file", "sheet", "row", "column", "header", "value", "reason")
+_TOTAL = re.compile(
+    r"^\s*(grand\s+)?(totals?|sum|summary|averages?|mean|overall|all pupils)\b", re.IGNORECASE
+)
+TOTAL_REASON = "a Total or summary row, not a child"
+
+
+@dataclass
+class Sheet:
+    """One sheet of a return as read: every cell, no header applied (row i is Excel row i+1)."""
+
+    name: str
+    cells: pd.DataFrame
+
+
+@dataclass
+class FileResult:
+    """What ingestion made of one file. ``rows_read == rows_kept + rows_quarantined``."""
+
+    initiative: str
+    file: Path
+    sheet: str | None = None
+    header_row: int | None = None  # as Excel shows it
+    rows_read: int = 0
+    kept: pd.DataFrame = field(default_factory=pd.DataFrame)
+    quarantine: pd.DataFrame = field(default_factory=lambda: _empty_quarantine())
+    header_mapping: dict[str, str] = field(default_factory=dict)
+    dropped_columns: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+    sha256: str = ""
+    # identifying values of quarantined rows, for `validate` messages only (never written)
+    shown_values: dict[tuple[int, str], str] = field(default_factory=dict, repr=False)
+
+    @property
+    def rows_kept(self) -> int:
+        return len(self.kept)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return int(self.quarantine["row"].nunique()) if len(self.quarantine) else 0
+
+    def summary(self) -> dict[str, object]:
+        """The file's entry in ``validation.json``."""
+        return {
+            "initiative": self.initiative,
+            "file": self.file.name,
+            "sha256": self.sha256,
+            "sheet": self.sheet,
+            "header_row": self.header_row,
+            "rows_read": self.rows_read,
+            "rows_kept": self.rows_kept,
+            "rows_quarantined": self.rows_quarantined,
+            "header_mapping": self.header_mapping,
+            "dropped_identifying_columns": self.dropped_columns,
+            "ignored_columns": self.ignored_columns,
+            "notes": self.notes,
+            "error": self.error,
+        }
+
+
+def _empty_quarantine() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="str") for c in QUARANTINE_COLUMNS}).astype(
+        {"row": "Int64"}
+    )
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def read_sheets(path: Path) -> list[Sheet]:
+    """Every sheet of a workbook (python-calamine) or the one table of a CSV, cells as read."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise InputFileError(f"{path.name}: file not found")
+    if path.stat().st_size == 0:
+        raise InputFileError(f"{path.name}: the file is empty")
+    if suffix in TEXT_SUFFIXES:
+        return [Sheet("(csv)", _read_csv(path))]
+    if suffix not in SPREADSHEET_SUFFIXES:
+        raise InputFileError(
+            f"{path.name}: not a spreadsheet (expected .xlsx, .xls or .csv, got {suffix or 'none'})"
+        )
+    try:
+        book = pd.read_excel(
+            path,
+            sheet_name=None,
+            header=None,
+            engine="calamine",
+            dtype=object,
+            keep_default_na=False,
+            na_values=[""],
+        )
+    except Exception as error:  # calamine raises its own types for corrupt files
+        raise InputFileError(
+            f"{path.name}: cannot be read as a spreadsheet ({_short(error)})"
+        ) from None
+    sheets = [Sheet(str(name), frame) for name, frame in book.items()]
+    if not any(len(s.cells) for s in sheets):
+        raise InputFileError(f"{path.name}: every sheet is empty")
+    return sheets
+
+
+def _short(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text[:160]
+
+
+def _decode(path: Path, data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\x00" in data[:4096]:
+        raise InputFileError(f"{path.name}: not a text CSV file (it holds binary data)")
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputFileError(f"{path.name}: cannot be decoded as UTF-8 or Windows-1252 text")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    text = _decode(path, path.read_bytes())
+    if not text.strip():
+        raise InputFileError(f"{path.name}: the file is empty")
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    frame = pd.DataFrame(rows, dtype=object)
+    return frame.mask(frame.isna() | (frame == ""))
+
+
+# ----------------------------------------------------------------------------- header
+
+
+@dataclass
+class _Header:
+    sheet: Sheet
+    row: int  # 0-based position in sheet.cells
+    columns: dict[str, int]  # canonical name → position
+    headers: dict[str, str]  # canonical name → header text as written
+    dropped: list[str]
+    ignored: list[str]
+    score: int
+
+
+def _match_row(cells: Iterable[object], lookup: dict[str, str]) -> _Header:
+    columns: dict[str, int] = {}
+    headers: dict[str, str] = {}
+    dropped: list[str] = []
+    ignored: list[str] = []
+    for position, cell in enumerate(cells):
+        if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+            continue
+        text = " ".join(str(cell).split())
+        key = normalise_header(text)
+        if not key:
+            continue
+        if key in DROPPED_HEADERS:
+            dropped.append(text)
+        elif key in lookup and lookup[key] not in columns:
+            columns[lookup[key]] = position
+            headers[lookup[key]] = text
+        else:
+            ignored.append(text)
+    return _Header(None, 0, columns, headers, dropped, ignored, len(columns))  # type: ignore[arg-type]
+
+
+def find_header(sheets: list[Sheet], initiative: Initiative, file_name: str) -> _Header:
+    """The sheet and row whose cells match the most of the initiative's columns."""
+    lookup = initiative.header_lookup()
+    best: _Header | None = None
+    for sheet in sheets:
+        top = sheet.cells.head(HEADER_SEARCH_ROWS)
+        for row in range(len(top)):
+            match = _match_row(top.iloc[row].tolist(), lookup)
+            if best is None or match.score > best.score:
+                match.sheet, match.row = sheet, row
+                best = match
+    if best is None or best.score < MIN_HEADER_MATCHES:
+        names = ", ".join(repr(s.name) for s in sheets)
+        expected = ", ".join(initiative.required + initiative.identifiers)
+        raise InputFileError(
+            f"{file_name}: no header row found for {initiative.key} in sheet(s) {names} "
+            f"(looked at the first {HEADER_SEARCH_ROWS} rows for columns such as {expected})"
+        )
+    missing = [c for c in initiative.required if c not in best.columns]
+    if not any(i in best.columns for i in initiative.identifiers):
+        missing.insert(0, " or ".join(initiative.identifiers))
+    if missing:
+        found = ", ".join(repr(h) for h in [*best.headers.values(), *best.ignored]) or "nothing"
+        raise MissingColumnsError(
+            f"{file_name}, sheet {best.sheet.name!r}, row {best.row + 1}: missing required "
+            f"column(s) {', '.join(missing)} (found {found})"
+        )
+    return best
+
+
+# ----------------------------------------------------------------------------- one file
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ingest_file(path: Path, initiative: Initiative, key: Key) -> FileResult:
+    """Read, parse, validate and pseudonymise one return. Never raises for bad input:
+    a file that cannot be used comes back with ``error`` set and nothing read."""
+    path = Path(path)
+    result = FileResult(initiative.key, path)
+    try:
+        sheets = read_sheets(path)
+        result.sha256 = file_sha256(path)
+        header = find_header(sheets, initiative, path.name)
+    except (DsplEvalError, OSError) as error:
+        result.error = str(error) if isinstance(error, DsplEvalError) else f"{path.name}: {error}"
+        return result
+    result.sheet, result.header_row = header.sheet.name, header.row + 1
+    result.header_mapping = {header.headers[c]: c for c in header.columns}
+    result.dropped_columns, result.ignored_columns = header.dropped, header.ignored
+    _process_rows(result, header, initiative, key)
+    return result
+
+
+def _nonblank_rows(cells: pd.DataFrame) -> pd.Series:
+    filled = pd.Series(False, index=cells.index)
+    for _, column in cells.items():
+        present = column.notna()
+        if present.any():
+            texts = column[present]
+            is_text = texts.map(type).eq(str) if column.dtype == object else None
+            if is_text is not None and is_text.any():
+                blank_text = texts[is_text].str.strip().eq("")
+                present.loc[blank_text[blank_text].index] = False
+            filled |= present
+    return filled
+
+
+def _process_rows(result: FileResult, header: _Header, ini: Initiative, key: Key) -> None:
+    body = header.sheet.cells.iloc[header.row + 1 :]
+    body = body[_nonblank_rows(body)]
+    result.rows_read = len(body)
+    rows = pd.Series(body.index + 1, index=body.index)  # Excel row numbers
+    problems: list[tuple[object, str, str]] = []  # (index, column, reason)
+
+    def flag(mask: pd.Series, column: str, reason: str | pd.Series) -> None:
+        mask = mask.fillna(False).astype(bool)
+        for index in mask[mask].index:
+            text = reason if isinstance(reason, str) else reason.loc[index]
+            problems.append((index, column, text))
+
+    raw = {name: body[pos] for name, pos in header.columns.items()}
+    total = _total_rows(raw, ini)
+    parsed: dict[str, pd.Series] = {}
+    for column in ini.columns:
+        if column.name not in raw:
+            parsed[column.name] = empty_column(column, len(body), body.index)
+            continue
+        out = parse_column(raw[column.name], column)
+        parsed[column.name] = out.values
+        flag(out.errors.notna() & ~total, column.name, out.errors)
+        if column.minimum is not None or column.maximum is not None:
+            _flag_range(flag, out.values, column, ~total)
+        if column.required:
+            flag(
+                out.values.isna() & out.errors.isna() & ~total,
+                column.name,
+                f"missing: {column.label.split(' (')[0].lower()} is required",
+            )
+    data = pd.DataFrame(parsed, index=body.index)
+    _derive_attendance(data, ini, result)
+    for rule in ini.rules:
+        flag((data[rule.first] > data[rule.second]) & ~total, rule.second, rule.message)
+    ids = _identify(data, raw, ini, key)
+    no_id = ids.isna() & ~total
+    id_errors = pd.Series(False, index=body.index)
+    for name in ini.identifiers:
+        if name in raw:
+            id_errors |= raw[name].notna() & data[name].isna()
+    flag(
+        no_id & ~id_errors,
+        ini.identifiers[0],
+        f"no identifier: give a {' or a '.join(c.replace('_', ' ') for c in ini.identifiers)}",
+    )
+    flag(total, "(row)", TOTAL_REASON)
+    first = ids[ids.notna()].duplicated(keep="first")
+    for index in first[first].index:
+        original = ids[ids.notna() & ids.eq(ids[index])].index[0]
+        problems.append(
+            (
+                index,
+                "(row)",
+                f"second row for the same {ini.unit}: first in {result.file.name}, "
+                f"row {rows[original]}",
+            )
+        )
+    data.insert(0, ini.id_column, ids)
+    bad = {index for index, _, _ in problems}
+    keep = ~body.index.isin(list(bad))
+    kept = data[keep].drop(columns=[c.name for c in ini.columns if c.identifying])
+    kept["source_file"] = result.file.name
+    kept["source_row"] = rows[keep].astype("Int64")
+    result.kept = kept.reset_index(drop=True)
+    result.quarantine = _quarantine_frame(problems, result, header, raw, rows, ini)
+
+
+def _flag_range(flag, values: pd.Series, column, rows_ok: pd.Series) -> None:
+    low, high = column.minimum, column.maximum
+    if column.kind == "date":
+        return
+    span = (
+        f"from {low:g} to {high:g}"
+        if low is not None and high is not None
+        else f"at least {low:g}"
+        if low is not None
+        else f"at most {high:g}"
+    )
+    unit = "%" if column.kind == "percent" else ""
+    below = values < low if low is not None else pd.Series(False, index=values.index)
+    above = values > high if high is not None else pd.Series(False, index=values.index)
+    out = (below | above).fillna(False) & rows_ok
+    flag(out, column.name, f"out of range: expected {span}{unit}")
+
+
+def _total_rows(raw: dict[str, pd.Series], ini: Initiative) -> pd.Series:
+    index = next(iter(raw.values())).index
+    total = pd.Series(False, index=index)
+    for name in ("school", "pupil_ref", "participant_ref", "upn", "group_name", "year_group"):
+        if name in raw:
+            column = raw[name]
+            texts = column[column.map(type).eq(str)]
+            total.loc[texts[texts.str.match(_TOTAL)].index] = True
+    has_id = pd.Series(False, index=index)
+    for name in ini.identifiers:
+        if name in raw:
+            values = raw[name]
+            texts = values.map(lambda v: isinstance(v, str) and bool(_TOTAL.match(v)))
+            has_id |= values.notna() & ~texts
+    return total & ~has_id
+
+
+def _derive_attendance(data: pd.DataFrame, ini: Initiative, result: FileResult) -> None:
+    """Attendance % from sessions where sessions were returned (DfE: attended / possible)."""
+    for possible, attended, percent in ini.session_sets:
+        both = data[possible].notna() & data[attended].notna() & data[possible].gt(0)
+        both = both.fillna(False).astype(bool)
+        if not both.any():
+            continue
+        derived = data.loc[both, attended].astype(float) * 100 / data.loc[both, possible]
+        typed = data.loc[both, percent]
+        disagree = int((typed.notna() & (typed - derived).abs().gt(1)).sum())
+        if disagree:
+            result.notes.append(
+                f"{percent}: {disagree} row(s) gave a percentage that disagrees with their "
+                "sessions by more than 1 point; the sessions were used"
+            )
+        data.loc[both, percent] = derived.round(6)
+
+
+def _identify(data: pd.DataFrame, raw: dict, ini: Initiative, key: Key) -> pd.Series:
+    ids = pd.Series(None, index=data.index, dtype="str")
+    if "upn" in data:
+        ids = pseudonymise(data["upn"], key, "upn")
+    ref_name = next((n for n in ini.identifiers if n != "upn"), None)
+    if ref_name is not None:
+        school = data["school"].str.lower().str.split().str.join(" ").fillna("")
+        refs = normalise_ref(data[ref_name])
+        combined = (school + "\x1f" + refs).where(refs.notna())
+        from_ref = pseudonymise(combined, key, ref_name)
+        ids = ids.where(ids.notna(), from_ref)
+    return ids
+
+
+def _quarantine_frame(problems, result, header, raw, rows, ini) -> pd.DataFrame:
+    if not problems:
+        return _empty_quarantine()
+    identifying = {c.name for c in ini.columns if c.identifying}
+    records = []
+    for index, column, reason in sorted(problems, key=lambda p: (rows[p[0]], p[1])):
+        value = (
+            ""
+            if column not in raw or pd.isna(raw[column][index])
+            else show_value(raw[column][index])
+        )
+        if column in identifying and value:
+            result.shown_values[(int(rows[index]), column)] = value
+            value = f"(withheld: {column.replace('_', ' ')})"
+        records.append(
+            {
+                "file": result.file.name,
+                "sheet": header.sheet.name,
+                "row": int(rows[index]),
+                "column": column,
+                "header": header.headers.get(column, ""),
+                "value": value,
+                "reason": reason,
+            }
+        )
+    return pd.DataFrame.from_records(records, columns=list(QUARANTINE_COLUMNS)).astype(
+        {"row": "Int64"}
+    )
+
+
+# ----------------------------------------------------------------------------- a term
+
+
+@dataclass
+class TermResult:
+    """Everything ``ingest_term`` did: per-file results and the key's (printable) source."""
+
+    term: str
+    files: list[FileResult]
+    key_source: str
+    costs: pd.DataFrame | None = None
+    costs_error: str | None = None
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if f.error]
+
+
+def return_files(folder: Path) -> list[Path]:
+    """The files of an initiative folder, sorted; lock files and hidden files skipped."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith((".", "~$")) and p.name != "README.md"
+    )
+
+
+def ingest_term(data_root: Path, term: str, key: Key | None = None) -> TermResult:
+    """Ingest every initiative's returns for ``term`` and write the processed outputs."""
+    source = raw_dir(data_root, term)
+    if not source.is_dir():
+        raise InputFileError(f"no returns for {term}: {source} does not exist")
+    key = key or load_key(data_root)
+    target = processed_dir(data_root, term)
+    target.mkdir(parents=True, exist_ok=True)
+    results: list[FileResult] = []
+    for initiative in INITIATIVES.values():
+        files = [ingest_file(p, initiative, key) for p in return_files(source / initiative.key)]
+        _cross_file_duplicates(files, initiative)
+        results.extend(files)
+        _write_initiative(target, initiative, files)
+    costs, costs_error = read_costs(source / "costs.csv")
+    if costs is not None:
+        _atomic_write(target / "costs.parquet", lambda p: costs.to_parquet(p, index=False))
+    elif (target / "costs.parquet").exists():
+        (target / "costs.parquet").unlink()
+    term_result = TermResult(term, results, key.source, costs, costs_error)
+    _write_validation(target, term_result)
+    return term_result
+
+
+def _cross_file_duplicates(files: list[FileResult], ini: Initiative) -> None:
+    seen: dict[str, tuple[str, int]] = {}
+    for result in files:
+        if result.error or not len(result.kept):
+            for _, row in result.kept.iterrows():
+                seen.setdefault(row[ini.id_column], (result.file.name, int(row["source_row"])))
+            continue
+        duplicate = result.kept[ini.id_column].map(lambda i: i in seen)
+        for _, row in result.kept[duplicate].iterrows():
+            where = seen[row[ini.id_column]]
+            extra = pd.DataFrame(
+                [
+                    {
+                        "file": result.file.name,
+                        "sheet": result.sheet,
+                        "row": int(row["source_row"]),
+                        "column": "(row)",
+                        "header": "",
+                        "value": "",
+                        "reason": f"second row for the same {ini.unit}: first in "
+                        f"{where[0]}, row {where[1]}",
+                    }
+                ]
+            )
+            result.quarantine = pd.concat(
+                [result.quarantine, extra.astype({"row": "Int64"})], ignore_index=True
+            )
+        result.kept = result.kept[~duplicate].reset_index(drop=True)
+        for _, row in result.kept.iterrows():
+            seen.setdefault(row[ini.id_column], (result.file.name, int(row["source_row"])))
+
+
+def processed_schema(ini: Initiative) -> pd.DataFrame:
+    """An empty frame with the processed columns and dtypes of an initiative."""
+    columns = {ini.id_column: pd.Series(dtype="str")}
+    for column in ini.columns:
+        if not column.identifying:
+            columns[column.name] = empty_column(column, 0)
+    columns["source_file"] = pd.Series(dtype="str")
+    columns["source_row"] = pd.Series(dtype="Int64")
+    return pd.DataFrame(columns)
+
+
+def _write_initiative(target: Path, ini: Initiative, files: list[FileResult]) -> None:
+    schema = processed_schema(ini)
+    frames = [f.kept for f in files if len(f.kept)]
+    kept = pd.concat([schema, *frames], ignore_index=True) if frames else schema
+    kept = kept[schema.columns].astype(schema.dtypes.to_dict())
+    quarantine = pd.concat([_empty_quarantine(), *(f.quarantine for f in files)], ignore_index=True)
+    _atomic_write(target / f"{ini.key}.parquet", lambda p: kept.to_parquet(p, index=False))
+    _atomic_write(
+        target / f"{ini.key}_quarantine.csv",
+        lambda p: quarantine.to_csv(p, index=False, encoding="utf-8"),
+    )
+
+
+def _write_validation(target: Path, term: TermResult) -> None:
+    files = [f.summary() for f in term.files]
+    document = {
+        "term": term.term,
+        "written": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "dspl_eval_version": __version__,
+        "pseudonymisation_key": term.key_source,
+        "files": files,
+        "totals": {
+            key: {
+                "files": sum(1 for f in files if f["initiative"] == key),
+                "files_failed": sum(1 for f in files if f["initiative"] == key and f["error"]),
+                "rows_read": sum(f["rows_read"] for f in files if f["initiative"] == key),
+                "rows_kept": sum(f["rows_kept"] for f in files if f["initiative"] == key),
+                "rows_quarantined": sum(
+                    f["rows_quarantined"] for f in files if f["initiative"] == key
+                ),
+            }
+            for key in INITIATIVES
+        },
+        "costs": {"rows": 0 if term.costs is None else len(term.costs), "error": term.costs_error},
+    }
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    _atomic_write(target / "validation.json", lambda p: Path(p).write_text(text, "utf-8"))
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, then rename over ``path``."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def read_costs(path: Path) -> tuple[pd.DataFrame | None, str | None]:
+    """``costs.csv``: initiative, cost_gbp, optional sessions_delivered and notes."""
+    if not path.is_file():
+        return None, None
+    try:
+        cells = _read_csv(path)
+    except InputFileError as error:
+        return None, str(error)
+    header = [normalise_header(c) if isinstance(c, str) else "" for c in cells.iloc[0]]
+    wanted = {
+        "initiative": "initiative",
+        "costgbp": "cost_gbp",
+        "cost": "cost_gbp",
+        "sessionsdelivered": "sessions_delivered",
+        "sessions": "sessions_delivered",
+        "notes": "notes",
+    }
+    positions = {wanted[h]: i for i, h in enumerate(header) if h in wanted}
+    if "initiative" not in positions or "cost_gbp" not in positions:
+        return None, f"{path.name}: needs columns initiative and cost_gbp (found {header})"
+    records, problems = [], []
+    for row, values in cells.iloc[1:].iterrows():
+        key = str(values[positions["initiative"]] or "").strip().lower()
+        if not key:
+            continue
+        try:
+            cost = parse_number(str(values[positions["cost_gbp"]]).replace("£", ""))
+            sessions = (
+                values[positions["sessions_delivered"]]
+                if "sessions_delivered" in positions
+                else None
+            )
+            sessions = (
+                None
+                if sessions is None or pd.isna(sessions) or not str(sessions).strip()
+                else parse_number(sessions)
+            )
+        except DsplEvalError as error:  # pragma: no cover - CellError is a ValueError
+            problems.append(f"row {row + 1}: {error}")
+            continue
+        except ValueError as error:
+            problems.append(f"{path.name}, row {row + 1}: expected {error}")
+            continue
+        if key not in INITIATIVES:
+            problems.append(f"{path.name}, row {row + 1}: unknown initiative {key!r}")
+            continue
+        records.append({"initiative": key, "cost_gbp": cost, "sessions_delivered": sessions})
+    frame = pd.DataFrame.from_records(
+        records, columns=["initiative", "cost_gbp", "sessions_delivered"]
+    ).astype({"initiative": "str", "cost_gbp": "float64", "sessions_delivered": "float64"})
+    return frame, "; ".join(problems) or None
+
+
+def needs_ingest(data_root: Path, term: str) -> bool:
+    """True when the term's processed data is missing or older than any raw file."""
+    done = processed_dir(data_root, term) / "validation.json"
+    if not done.is_file():
+        return True
+    newest = max(
+        (p.stat().st_mtime for p in raw_dir(data_root, term).rglob("*") if p.is_file()),
+        default=0.0,
+    )
+    return newest > done.stat().st_mtime
+
+
+# ----------------------------------------------------------------------------- validate
+
+
+def validate_file(path: Path, initiative_key: str) -> tuple[list[str], int]:
+    """Check one return as ingestion would: (messages, exit code). Nothing is written.
+
+    Every problem is one line: ``file, sheet 'S', row N, column 'Header': 'value' — reason``.
+    The last line is the verdict: ``ready to send`` or ``N rows need attention``.
+    """
+    initiative = get(initiative_key)
+    throwaway = Key(secrets.token_bytes(32), "a throwaway key (validate writes nothing)")
+    result = ingest_file(Path(path), initiative, throwaway)
+    if result.error:
+        return [result.error, "cannot be used: fix the file and check it again"], 1
+    lines = []
+    for record in result.quarantine.itertuples(index=False):
+        value = result.shown_values.get((int(record.row), record.column), record.value)
+        place = f"{result.file.name}, sheet {record.sheet!r}, row {record.row}"
+        if record.column == "(row)":
+            lines.append(f"{place}: {record.reason}")
+            continue
+        where = f"column {record.header!r}" if record.header else f"column {record.column}"
+        shown = f"{value!r}" if value != "" else "(blank)"
+        lines.append(f"{place}, {where}: {shown} — {record.reason}")
+    lines.extend(f"note: {n}" for n in result.notes)
+    if result.dropped_columns:
+        lines.append(
+            "note: these columns identify people and will be discarded on receipt: "
+            + ", ".join(repr(c) for c in result.dropped_columns)
+        )
+    bad = result.rows_quarantined
+    if bad:
+        lines.append(f"{bad} of {result.rows_read} rows need attention")
+        return lines, 1
+    lines.append(f"ready to send: {result.rows_read} rows checked, no problems found")
+    return lines, 0
