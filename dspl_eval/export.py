@@ -1,0 +1,345 @@
+"""Executed notebook → offline HTML report → PDF.
+
+- :func:`html_exporter` — one configured nbconvert ``HTMLExporter`` (cached per process)
+  using our ``offline`` template (``dspl_eval/templates/offline``): no code, no prompts,
+  no stderr, no scripts or CDN loads, inlined CSS, charts embedded, alt text kept.
+- :func:`notebook_to_html` — an executed notebook to the HTML of a report; refuses (raises
+  :class:`~dspl_eval.errors.DisclosureError`) to return a page that would load anything
+  from the network.
+- :func:`write_pdf` — print a report to PDF with Debian's headless ``chromium``.
+- :func:`find_external_resources` — the network loads an HTML page would make (used by the
+  above and by the tests).
+- :func:`report_css` — the house style, for pages made without nbconvert (the index).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+from html.parser import HTMLParser
+from pathlib import Path
+
+from nbconvert import HTMLExporter
+from nbformat import NotebookNode
+
+from dspl_eval.errors import DisclosureError, DsplEvalError
+
+__all__ = [
+    "TEMPLATE_DIR",
+    "TEMPLATE_NAME",
+    "find_chromium",
+    "find_external_resources",
+    "html_exporter",
+    "notebook_title",
+    "notebook_to_html",
+    "report_css",
+    "write_pdf",
+]
+
+log = logging.getLogger(__name__)
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "offline"
+TEMPLATE_DIR = TEMPLATES_DIR / TEMPLATE_NAME
+LANGUAGE = "en-GB"
+
+#: Where :func:`find_chromium` looks, in order (after ``$DSPL_EVAL_CHROMIUM``).
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
+PDF_TIMEOUT_SECONDS = 120.0
+
+_lock = threading.Lock()  # an HTMLExporter re-registers filters on each call: not thread-safe
+
+
+@functools.cache
+def html_exporter() -> HTMLExporter:
+    """The configured exporter (one per process; reuse it — building one costs ~0.1 s)."""
+    if not (TEMPLATE_DIR / "index.html.j2").is_file():
+        raise DsplEvalError(
+            f"the offline report template is missing from {TEMPLATE_DIR}; "
+            "reinstall dspl-eval (pip install -e .)"
+        )
+    exporter = HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_output_stdin=True,
+        exclude_anchor_links=True,  # the "¶" links after headings read badly aloud
+        embed_images=True,  # local images in markdown cells become data: URIs
+        sanitize_html=False,  # our own notebooks' outputs (pandas tables with <style>)
+    )
+    # cells tagged like this never reach a report (standard Jupyter Book / nbconvert tags)
+    exporter.register_preprocessor(_tag_remover(), enabled=True)
+    return exporter
+
+
+def _tag_remover():
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    return TagRemovePreprocessor(
+        remove_cell_tags={"remove-cell", "remove_cell"},
+        remove_all_outputs_tags={"remove-output", "remove_output"},
+        enabled=True,
+    )
+
+
+def report_css() -> str:
+    """The reports' house style (screen and print), for pages not made by nbconvert (e.g.
+    the index page) to inline in a ``<style>`` element."""
+    return (TEMPLATE_DIR / "static" / "report.css").read_text(encoding="utf-8")
+
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_MARKUP = re.compile(r"[*_`]|\[([^\]]*)\]\([^)]*\)|<[^>]+>")
+
+
+def notebook_title(nb: NotebookNode) -> str | None:
+    """``metadata.title``, else the text of the first Markdown heading, else ``None``."""
+    title = str(nb.metadata.get("title") or "").strip()
+    if title:
+        return title
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        match = _HEADING.search(cell.source)
+        if match:
+            text = _MARKUP.sub(lambda m: m.group(1) or "", match.group(1)).strip()
+            if text:
+                return text
+    return None
+
+
+def notebook_to_html(nb: NotebookNode, title: str | None = None) -> str:
+    """The offline HTML report for an executed notebook (the notebook is not modified).
+
+    ``title`` sets the page ``<title>``; by default it is the notebook's ``metadata.title``
+    or its first heading. Raises :class:`DisclosureError` if the page would load anything
+    from the network (e.g. a Markdown image from a web address).
+    """
+    resources = {
+        "dspl_title": title or notebook_title(nb) or "dspl-eval report",
+        "dspl_lang": LANGUAGE,
+    }
+    exporter = html_exporter()
+    with _lock:
+        html, _ = exporter.from_notebook_node(nb, resources=resources)
+    external = find_external_resources(html)
+    if external:
+        shown = ", ".join(external[:5]) + (" ..." if len(external) > 5 else "")
+        raise DisclosureError(
+            f"the report would load {len(external)} resource(s) from the network: {shown}; "
+            "embed images (data: URIs) and remove remote scripts, styles and fonts"
+        )
+    missing_alt = html.count(' alt=""')
+    if missing_alt:
+        log.warning(
+            "%d image(s) in %r have no alt text: display charts with "
+            'IPython.display.Image(png, metadata={"alt": text})',
+            missing_alt,
+            resources["dspl_title"],
+        )
+    return html
+
+
+# --- offline check --------------------------------------------------------------------
+
+#: a URL that leaves the machine: http(s), protocol-relative, ftp, ws(s)
+_REMOTE = re.compile(r"^\s*(?:(?:https?|ftp|wss?):)?//", re.IGNORECASE)
+_CSS_URL = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)""", re.IGNORECASE | re.DOTALL)
+_CSS_IMPORT = re.compile(r"""@import\s+(?:url\(\s*)?(['"]?)([^'")\s;]+)""", re.IGNORECASE)
+
+# attributes whose URL the browser fetches by itself (links, <a href>, are not loads)
+_LOADING_ATTRS = {
+    "script": ("src",),
+    "img": ("src", "srcset"),
+    "source": ("src", "srcset"),
+    "iframe": ("src",),
+    "frame": ("src",),
+    "embed": ("src",),
+    "object": ("data",),
+    "audio": ("src",),
+    "video": ("src", "poster"),
+    "track": ("src",),
+    "input": ("src",),
+    "image": ("href", "xlink:href"),
+    "use": ("href", "xlink:href"),
+}
+_LINK_LOADS = {"stylesheet", "icon", "preload", "prefetch", "modulepreload", "manifest"}
+
+
+class _ResourceFinder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._in_style = False
+
+    def _check(self, url: str | None) -> None:
+        if not url:
+            return
+        for part in url.split(","):  # srcset: "a.png 1x, b.png 2x"
+            candidate = part.strip().split(" ")[0]
+            if _REMOTE.match(candidate):
+                self.found.append(candidate)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        for name in _LOADING_ATTRS.get(tag, ()):
+            self._check(values.get(name))
+        if tag == "link":
+            rel = set((values.get("rel") or "").lower().split())
+            if rel & _LINK_LOADS or not rel:
+                self._check(values.get("href"))
+        if tag == "meta" and (values.get("http-equiv") or "").lower() == "refresh":
+            content = values.get("content") or ""
+            self._check(content.partition("url=")[2] or content.partition("URL=")[2])
+        if values.get("style"):
+            self._css(values["style"])
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self._css(data)
+
+    def _css(self, css: str) -> None:
+        for match in _CSS_URL.finditer(css):
+            self._check(match.group(2))
+        for match in _CSS_IMPORT.finditer(css):
+            self._check(match.group(2))
+
+
+def find_external_resources(html: str) -> list[str]:
+    """URLs the page would fetch from the network (scripts, styles, images, fonts, frames,
+    CSS ``url()``/``@import``). Hyperlinks (``<a href>``) are not loads and are ignored."""
+    finder = _ResourceFinder()
+    finder.feed(html)
+    finder.close()
+    return finder.found
+
+
+# --- PDF ------------------------------------------------------------------------------
+
+
+def find_chromium() -> str | None:
+    """Path of a headless-capable Chromium: ``$DSPL_EVAL_CHROMIUM``, else Debian's
+    ``/usr/bin/chromium``, else ``chromium``/``chromium-browser`` on the PATH; ``None``."""
+    override = os.environ.get("DSPL_EVAL_CHROMIUM")
+    if override:
+        return override if os.access(override, os.X_OK) else None
+    for candidate in CHROMIUM_CANDIDATES:
+        found = shutil.which(candidate)
+        if found:
+            return found
+    return None
+
+
+def write_pdf(html_path: Path, pdf_path: Path, timeout: float = PDF_TIMEOUT_SECONDS) -> None:
+    """Print ``html_path`` to ``pdf_path`` (A4, from the template's print CSS) with headless
+    Chromium, with no network and no header/footer. Written atomically.
+
+    Raises :class:`DsplEvalError` when Chromium is missing, fails, times out or writes
+    nothing.
+    """
+    html_path = Path(html_path).resolve()
+    pdf_path = Path(pdf_path)
+    if not html_path.is_file():
+        raise DsplEvalError(f"cannot print {html_path} to PDF: no such file")
+    chromium = find_chromium()
+    if chromium is None:
+        raise DsplEvalError(
+            "cannot print to PDF: Chromium was not found (looked for /usr/bin/chromium and "
+            "chromium on the PATH); install Debian's chromium package "
+            "(apt-get install chromium) or set DSPL_EVAL_CHROMIUM"
+        )
+    pdf_path.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=pdf_path.parent, prefix=f".{pdf_path.name}.")
+    os.close(handle)
+    partial_path = Path(partial)
+    try:
+        with tempfile.TemporaryDirectory(prefix="dspl-eval-chromium-") as profile:
+            _print(chromium, html_path, partial_path, profile, timeout)
+        if not partial_path.is_file() or partial_path.stat().st_size == 0:
+            raise DsplEvalError(f"Chromium wrote no PDF for {html_path}")
+        with partial_path.open("rb") as pdf:
+            if pdf.read(5) != b"%PDF-":
+                raise DsplEvalError(f"Chromium wrote something that is not a PDF for {html_path}")
+        os.replace(partial_path, pdf_path)
+    finally:
+        partial_path.unlink(missing_ok=True)
+
+
+def _print(chromium: str, html_path: Path, out: Path, profile: str, timeout: float) -> None:
+    command = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--disable-default-apps",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--mute-audio",
+        f"--user-data-dir={profile}",
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={out}",
+        html_path.as_uri(),
+    ]
+    _run_chromium(command, html_path, timeout, profile)
+
+
+def _run_chromium(command: list[str], html_path: Path, timeout: float, profile: str) -> None:
+    env = dict(os.environ, HOME=profile)  # crash dumps and caches go to the throwaway profile
+    try:
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,  # so a timeout can kill chromium's helper processes too
+        )
+    except OSError as error:
+        raise DsplEvalError(f"cannot start Chromium ({command[0]}): {error}") from error
+    try:
+        _, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as error:
+        _kill_group(process)
+        raise DsplEvalError(
+            f"Chromium took longer than {timeout:.0f} s to print {html_path} to PDF"
+        ) from error
+    finally:
+        _kill_group(process)  # helpers that outlive the browser process
+    if process.returncode != 0:
+        detail = _last_lines(stderr.decode("utf-8", "replace"))
+        raise DsplEvalError(
+            f"Chromium failed (exit status {process.returncode}) printing {html_path} "
+            f"to PDF: {detail}"
+        )
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired, ValueError):
+        process.communicate(timeout=10)
+
+
+def _last_lines(text: str, count: int = 3) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return " | ".join(lines[-count:]) or "no message"
