@@ -64,6 +64,11 @@ COMMON_WORDS = frozenset(
     """.split()  # noqa: SIM905 (a word list reads better as prose)
 )
 
+#: Titles dropped from the front of a name (``Miss Araminta Vexley`` → ``araminta vexley``).
+TITLES = frozenset(
+    {"mr", "mrs", "miss", "ms", "mx", "dr", "master", "sir", "dame", "lady", "lord", "prof", "rev"}
+)
+
 _UPN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][0-9]{11}[A-Za-z0-9](?![A-Za-z0-9])")
 _HEX_RUN = re.compile(r"[0-9a-fA-F]{20,}")
 _WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
@@ -272,10 +277,13 @@ def _is_name_header(value: object) -> bool:
 
 
 def _clean_name(value: object) -> str:
+    """A name cell as casefolded words, without a leading title (``Miss``, ``Mrs``, ``Dr``)."""
     if not isinstance(value, str):
         return ""
-    words = _WORD.findall(value)
-    return " ".join(w.casefold() for w in words)
+    words = [w.casefold() for w in _WORD.findall(value)]
+    while words and words[0] in TITLES:
+        words = words[1:]
+    return " ".join(words)
 
 
 def _name_variants(name: str) -> set[str]:

@@ -24,7 +24,7 @@ UPN = "B801200005001"
 PUPIL_IDS = ["3f9a0c1d2e4b5a6c7d8e", "0a1b2c3d4e5f60718293"]
 FIRST_NAMES = ["Zebedee", "Philomena", "Summer"]  # "Summer" is also a season
 SURNAMES = ["Quillfeather", "Marchbanks", "Brown"]
-PUPIL_NAMES = ["Ottoline Snodgrass-Wibley"]  # one "Pupil name" column in a CSV
+PUPIL_NAMES = ["Ottoline Snodgrass-Wibley", "Miss Araminta Vexley"]  # "Pupil name" in a CSV
 PNG = base64.b64encode(bytes(range(256)) * 8000).decode()  # ~2.7 MB of base64
 
 CLEAN_HTML = f"""<!DOCTYPE html>
@@ -166,6 +166,7 @@ def test_names_come_from_name_headers_only(data_root):
         found.names
     )
     assert "ottoline" in found.names and "snodgrass-wibley" in found.names
+    assert "araminta vexley" in found.names and "miss" not in found.names  # titles dropped
     assert "summer brown" in found.names  # common words only as the full name
     assert not {"summer", "brown", "total", "upn", "year"} & found.names
     assert found.ids == set(PUPIL_IDS)
