@@ -46,6 +46,7 @@ from dspl_eval.paths import DEFAULT_DATA, DEMO_DATA, TERM_PATTERN
 
 HTML_SUFFIXES = (".html", ".htm")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
+NOTEBOOK_SUFFIXES = (".ipynb",)
 RAW_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".txt")
 ID_COLUMNS = ("pupil_id", "participant_id")
 MIN_NAME_LENGTH = 3
@@ -502,6 +503,39 @@ def _cell_name(row: int, col: int) -> str:
     return f"{letters}{row + 1}"
 
 
+# ----------------------------------------------------------------------------- notebooks
+
+
+def scan_notebook(path: Path, identities: Identities, threshold: int) -> list[tuple[str, str, str]]:
+    """The executed notebooks kept beside the reports travel with them: every cell's source
+    and every text, HTML, Markdown or JSON output is scanned (embedded images are not text).
+    HTML outputs get the full page checks (small counts, external loads)."""
+    import json
+
+    found: list[tuple[str, str, str]] = []
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for number, cell in enumerate(notebook.get("cells", []), start=1):
+        where = f"cell {number}"
+        texts = [_joined(cell.get("source", ""))]
+        for output in cell.get("outputs", []):
+            texts.append(_joined(output.get("text", "")))
+            for mime, data in output.get("data", {}).items():
+                if mime == "text/html":
+                    found += [
+                        (f"{where}, {loc}", kind, detail)
+                        for loc, kind, detail in scan_html(_joined(data), identities, threshold)
+                    ]
+                elif mime.startswith("text/") or mime.endswith("json"):
+                    texts.append(data if isinstance(data, str) else json.dumps(data))
+            texts.append(_joined(output.get("traceback", "")))
+        found += [(where, kind, detail) for kind, detail in identities.scan("\n".join(texts))]
+    return found
+
+
+def _joined(value: object) -> str:
+    return "".join(value) if isinstance(value, list) else str(value or "")
+
+
 # ----------------------------------------------------------------------------- audit
 
 
@@ -517,7 +551,7 @@ def report_terms(report_dir: Path) -> tuple[str, ...]:
 def report_files(report_dir: Path) -> list[Path]:
     """Every HTML page and workbook under ``report_dir``, sorted; hidden files included (they
     travel in a zip too), Office lock files (``~$...``) left out."""
-    suffixes = HTML_SUFFIXES + XLSX_SUFFIXES
+    suffixes = HTML_SUFFIXES + XLSX_SUFFIXES + NOTEBOOK_SUFFIXES
     return sorted(
         p
         for p in report_dir.rglob("*")
@@ -589,6 +623,8 @@ def _scan_file(path: Path, identities: Identities, threshold: int) -> list[tuple
         if path.suffix.lower() in HTML_SUFFIXES:
             text = path.read_bytes().decode("utf-8", errors="replace")
             return scan_html(text, identities, threshold)
+        if path.suffix.lower() in NOTEBOOK_SUFFIXES:
+            return scan_notebook(path, identities, threshold)
         return scan_xlsx(path, identities, threshold)
     except Exception as error:  # fail safe: what cannot be read cannot be vouched for
         return [

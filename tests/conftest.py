@@ -1,0 +1,34 @@
+"""Shared fixtures. ``demo_run`` builds the whole demo once per test session (per xdist
+worker): synthetic returns for the three 2023-24 terms, ingested, and every report run
+for commissioners (plus the summer term for analysts). Tests that use it are marked
+``slow`` and grouped on one xdist worker with ``xdist_group("demo")``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from dspl_eval.runner import TermOutcome, run_term
+from dspl_eval.synth import DEMO_TERMS, DemoManifest, write_demo
+
+
+@dataclass
+class DemoRun:
+    data: Path
+    reports: Path
+    analyst_reports: Path
+    manifest: DemoManifest
+    outcomes: dict[str, TermOutcome]
+    analyst: TermOutcome
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    root = tmp_path_factory.mktemp("demo")
+    data, reports, analyst_reports = root / "data", root / "reports", root / "reports-analyst"
+    manifest = write_demo(data, seed=1)
+    outcomes = {term: run_term(term, data, reports, jobs=2) for term in DEMO_TERMS}
+    analyst = run_term(DEMO_TERMS[-1], data, analyst_reports, jobs=2, audience="analyst")
+    return DemoRun(data, reports, analyst_reports, manifest, outcomes, analyst)

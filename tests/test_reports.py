@@ -1,0 +1,300 @@
+"""End to end: the demo batch, executed for real (papermill), and what it produced.
+
+The numbers in the reports are checked against ``dspl_eval.stats`` computed here on the
+processed data; the privacy checks look for every identifying value the synthetic returns
+planted (names, dates of birth, UPNs) and every pseudonym in the processed data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from python_calamine import CalamineWorkbook
+
+from dspl_eval import stats
+from dspl_eval.audit import audit_reports
+from dspl_eval.audit import main as audit_main
+from dspl_eval.errors import ConfigError
+from dspl_eval.initiatives import INITIATIVES
+from dspl_eval.runner import extract_summary, plan, run_term
+from dspl_eval.synth import DEMO_TERMS
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
+
+EXTERNAL = re.compile(
+    r"""(?:<script[^>]+src|<link[^>]+href|<img[^>]+src|<iframe[^>]+src|url\(|@import)\s*=?\s*
+    ["']?\s*(?:https?:)?//""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def _outputs(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def _text_of(path: Path) -> str:
+    if path.suffix == ".xlsx":
+        book = CalamineWorkbook.from_path(str(path))
+        cells = []
+        for name in book.sheet_names:
+            for row in book.get_sheet_by_name(name).to_python():
+                cells.extend(str(v) for v in row)
+        return "\n".join(cells)
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def test_batch_writes_every_report_index_and_summary(demo_run):
+    for term, outcome in demo_run.outcomes.items():
+        folder = demo_run.reports / term
+        assert outcome.exit_code == 0, [r.error for r in outcome.results]
+        assert outcome.audit_passed is True, outcome.audit_findings
+        for key in INITIATIVES:
+            assert (folder / f"{key}.html").stat().st_size > 10_000
+            assert (folder / "notebooks" / f"{key}.ipynb").is_file()
+        assert (folder / "index.html").is_file()
+        assert (folder / "summary.xlsx").is_file()
+        assert not list(folder.rglob("*.tmp")), "a temporary file was left behind"
+        index = (folder / "index.html").read_text("utf-8")
+        assert "Ready to send" in index
+        for key in INITIATIVES:
+            assert f'href="{key}.html"' in index
+
+
+def test_ebsa_headline_equals_stats_on_processed_data(demo_run):
+    """The attendance sentence and table show what stats.paired_change gives on the parquet."""
+    for term in DEMO_TERMS:
+        data = pd.read_parquet(demo_run.data / "processed" / term / "ebsa.parquet")
+        result = stats.paired_change(
+            data["attendance_before"].astype(float), data["attendance_after"].astype(float)
+        )
+        low, high = result.confidence_interval()
+        html = (demo_run.reports / term / "ebsa.html").read_text("utf-8")
+        expected = (
+            f"Attendance of the {result.n} young people with a follow-up rose from "
+            f"{result.mean_pre:.0f}% to {result.mean_post:.0f}% "
+            f"(+{result.mean_diff:.0f} points, 95% CI +{low:.0f} to +{high:.0f})"
+        )
+        assert expected in html
+
+
+def test_every_outcome_table_matches_stats(demo_run):
+    """For every report, each row of its published outcome table (n, before and after
+    means) equals stats.paired_change on the processed columns it names."""
+    columns = {
+        ("ebsa", "Attendance"): ("attendance_before", "attendance_after"),
+    }
+    term = DEMO_TERMS[-1]
+    for (key, label), (pre, post) in columns.items():
+        nb = nbformat.read(demo_run.reports / term / "notebooks" / f"{key}.ipynb", as_version=4)
+        summary = extract_summary(nb)
+        table = next(t for t in summary["tables"] if t["name"] == "outcomes")
+        row = next(r for r in table["rows"] if r[0] == label)
+        data = pd.read_parquet(demo_run.data / "processed" / term / f"{key}.parquet")
+        result = stats.paired_change(data[pre].astype(float), data[post].astype(float))
+        assert row[table["columns"].index("n")] == result.n
+        assert row[table["columns"].index("Before (mean)")].rstrip("%") == f"{result.mean_pre:.0f}"
+
+
+DATA_URI = re.compile(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=\s]+")
+
+
+def _identities(demo_run) -> set[str]:
+    """Full names, dates of birth (as written and ISO), UPNs and every pseudonym."""
+    values = {
+        str(v)
+        for v in demo_run.manifest.identifying_values
+        if " " in str(v) or any(ch.isdigit() for ch in str(v))
+    }
+    for file in demo_run.manifest.files:
+        values |= {str(v) for v in file.kept_ids if len(str(v)) == 13}  # UPNs
+    for term in DEMO_TERMS:
+        for parquet in (demo_run.data / "processed" / term).glob("*.parquet"):
+            frame = pd.read_parquet(parquet)
+            for column in ("pupil_id", "participant_id"):
+                if column in frame:
+                    values |= set(frame[column].dropna().astype(str))
+    return values
+
+
+def test_no_identity_reaches_any_commissioner_output(demo_run):
+    identities = _identities(demo_run)
+    assert demo_run.manifest.canary in identities
+    assert len(identities) > 200
+    pattern = _pattern(identities)
+    for path in _outputs(demo_run.reports):
+        found = pattern.search(DATA_URI.sub("", _text_of(path)))
+        assert found is None, f"{path.name} contains an identity ({found.group(0)[:2]}…)"
+
+
+def test_analyst_output_has_no_identity_either(demo_run):
+    identities = _identities(demo_run)
+    pattern = _pattern(identities)
+    assert demo_run.analyst.exit_code == 0
+    for path in _outputs(demo_run.analyst_reports):
+        assert pattern.search(DATA_URI.sub("", _text_of(path))) is None, path.name
+
+
+def _pattern(values: set[str]) -> re.Pattern:
+    alternatives = "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))
+    return re.compile(rf"(?<![\w])(?:{alternatives})(?![\w])", re.IGNORECASE)
+
+
+def test_reports_load_nothing_from_the_network(demo_run):
+    for path in demo_run.reports.rglob("*.html"):
+        text = path.read_text("utf-8")
+        assert not EXTERNAL.search(text), path.name
+        assert "<script" not in text.lower(), path.name
+
+
+def _count_tables(html: str) -> list[pd.DataFrame]:
+    """Every table with counts, as text cells (row label as index)."""
+    tables = []
+    for match in re.finditer(r"<table[^>]*>.*?</table>", html, re.DOTALL):
+        block = match.group(0)
+        if "data-dspl-counts" not in block:
+            continue
+        heads = re.findall(r"<thead>.*?</thead>", block, re.DOTALL)[0]
+        columns = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<th[^>]*>.*?</th>", heads)]
+        rows = []
+        for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", block.split("</thead>")[1], re.DOTALL):
+            cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[hd][^>]*>.*?</t[hd]>", tr)]
+            rows.append(cells)
+        frame = pd.DataFrame(rows, columns=columns[: len(rows[0])] if rows else columns)
+        tables.append(frame.set_index(frame.columns[0]))
+    return tables
+
+
+def test_no_suppressed_count_can_be_recovered_from_a_total(demo_run):
+    """In every count table with a Total row, no column has exactly one ``c`` among its
+    cells while its total is published (the c would be total minus the rest)."""
+    checked = 0
+    for path in demo_run.reports.rglob("*.html"):
+        for table in _count_tables(path.read_text("utf-8")):
+            if "Total" not in table.index:
+                continue
+            for column in table.columns:
+                if not column.startswith(("n", "Rows", "Children", "Young", "Teachers")):
+                    continue
+                cells = table[column].drop("Total")
+                if table.loc["Total", column] != "c":
+                    assert (cells == "c").sum() != 1, f"{path.name}: {column}\n{table}"
+                    checked += 1
+    assert checked > 0
+
+
+def test_summary_workbook_has_titled_sheets_and_no_merged_cells(demo_run):
+    from openpyxl import load_workbook
+
+    book = load_workbook(demo_run.reports / DEMO_TERMS[-1] / "summary.xlsx")
+    assert book.sheetnames[0] == "Contents"
+    assert len(book.sheetnames) > 4
+    for sheet in book.worksheets:
+        assert not sheet.merged_cells.ranges, sheet.title
+        assert sheet["A1"].value, f"sheet {sheet.title} has no title"
+
+
+def test_audit_passes_then_catches_a_planted_leak(demo_run, tmp_path):
+    term = DEMO_TERMS[0]
+    copy = tmp_path / term
+    shutil.copytree(demo_run.reports / term, copy)
+    assert audit_main(copy, demo_run.data) == 0
+    canary = demo_run.manifest.canary
+    page = copy / "ebsa.html"
+    page.write_text(page.read_text("utf-8").replace("</main>", f"<p>{canary}</p></main>"))
+    result = audit_reports(copy, demo_run.data)
+    assert any(f.kind == "name" for f in result.findings)
+    assert audit_main(copy, demo_run.data) == 1
+
+
+def test_validation_adds_up_for_every_demo_term(demo_run):
+    for term in DEMO_TERMS:
+        document = json.loads((demo_run.data / "processed" / term / "validation.json").read_text())
+        for entry in document["files"]:
+            assert entry["rows_read"] == entry["rows_kept"] + entry["rows_quarantined"]
+            assert entry["error"] is None
+        for key, totals in document["totals"].items():
+            kept = len(pd.read_parquet(demo_run.data / "processed" / term / f"{key}.parquet"))
+            assert totals["rows_kept"] == kept
+
+
+# --------------------------------------------------------------------- failure isolation
+
+BROKEN = nbformat.v4.new_notebook(
+    cells=[
+        nbformat.v4.new_code_cell(
+            'term = "2023-24-autumn"\ndata_dir = "."\naudience = "commissioner"\n'
+            "suppression_threshold = 5",
+            metadata={"tags": ["parameters"]},
+        ),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell('raise ValueError("a deliberately broken report")'),
+    ],
+    metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+)
+
+
+def test_a_failing_notebook_never_loses_the_others(demo_run, tmp_path):
+    from dspl_eval.paths import NOTEBOOKS_DIR
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(NOTEBOOKS_DIR / "ebsa.ipynb", notebooks / "ebsa.ipynb")
+    nbformat.write(BROKEN, notebooks / "elsa.ipynb")
+    term = DEMO_TERMS[0]
+    reports = tmp_path / "reports"
+    outcome = run_term(
+        term, demo_run.data, reports, initiatives=["ebsa", "elsa"], jobs=2, notebooks=notebooks
+    )
+    assert outcome.exit_code == 1
+    by_key = {r.initiative: r for r in outcome.results}
+    assert by_key["ebsa"].ok and (reports / term / "ebsa.html").is_file()
+    assert not by_key["elsa"].ok and not (reports / term / "elsa.html").exists()
+    assert "elsa.ipynb, cell 2: ValueError: a deliberately broken report" in by_key["elsa"].error
+    assert (reports / term / "notebooks" / "elsa.ipynb").is_file()  # kept for audit
+    index = (reports / term / "index.html").read_text("utf-8")
+    assert "failed and was not published" in index and "deliberately broken" in index
+
+
+def test_cli_run_exits_1_when_a_notebook_fails(demo_run, tmp_path, monkeypatch):
+    from dspl_eval import cli, paths, runner
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nbformat.write(BROKEN, notebooks / "nqt.ipynb")
+    monkeypatch.setattr(paths, "NOTEBOOKS_DIR", notebooks)
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", notebooks)
+    code = cli.main(
+        [
+            "run",
+            "--term",
+            DEMO_TERMS[0],
+            "--data",
+            str(demo_run.data),
+            "--reports",
+            str(tmp_path / "r"),
+            "--initiative",
+            "nqt",
+            "--jobs",
+            "1",
+        ]
+    )
+    assert code == 1
+
+
+def test_undeclared_parameter_is_refused_before_anything_runs(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    lacking = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell('term = "2023-24-autumn"', metadata={"tags": ["parameters"]})
+        ]
+    )
+    nbformat.write(lacking, notebooks / "ebsa.ipynb")
+    with pytest.raises(ConfigError, match="does not declare audience, data_dir"):
+        plan("2023-24-autumn", tmp_path, tmp_path, ["ebsa"], "commissioner", notebooks=notebooks)
