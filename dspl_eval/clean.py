@@ -83,9 +83,9 @@ _MONTHS = {
 }
 
 _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})$")
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]00:00(?::00(?:\.0+)?)?)?$")
 _D_MON_Y = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([a-z]+)\.?,?[\s\-]+(\d{4}|\d{2})$")
-_YEAR_GROUP = re.compile(r"^(?:year|yr|y|ncy|nc year)?\s*(\d{1,2})$")
+_YEAR_GROUP = re.compile(r"^(?:year|yr|y|ncy|nc year)?\s*(\d{1,2})(?:\.0+)?$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _EARLIEST, _LATEST = dt.date(2000, 1, 1), dt.date(2100, 1, 1)
 
@@ -151,6 +151,8 @@ def parse_integer(value: object) -> int:
     number = _number(value)
     if not number.is_integer():
         raise CellError("a whole number")
+    if abs(number) >= 2**53:  # beyond exact integers in a spreadsheet (and pandas' Int64)
+        raise CellError("a whole number of a sensible size")
     return int(number)
 
 
@@ -241,7 +243,7 @@ def parse_likert(value: object) -> int:
 
 def parse_year_group(value: object) -> int:
     """NC year: ``6``, ``Y6``, ``Year 6``, ``Yr 6`` → 6; ``R`` → 0; nursery → -1."""
-    text = show_value(value).lower().replace(".", "").strip()
+    text = re.sub(r"(?<!\d)\.|\.(?!\d)", "", show_value(value).lower()).strip()  # not 6.5
     if text in {"r", "yr", "rec", "reception", "year r", "y r", "f2", "fs2"}:
         return 0
     if text in {"n", "nursery", "f1", "fs1", "n1", "n2"}:
@@ -290,6 +292,42 @@ def parse_upn(value: object) -> str:
         raise CellError("a UPN with a real local authority number") from None
     except ValidationError:
         raise CellError("a UPN: 13 characters, a letter then 12 digits") from None
+
+
+_UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ0123456789"  # stdnum.gb.upn._alphabet
+_UPN_INDEX = np.full(256, -1, dtype=np.int64)
+_UPN_INDEX[np.frombuffer(_UPN_ALPHABET.encode(), dtype=np.uint8)] = np.arange(33)
+_UPN_LA = np.zeros(1000, dtype=bool)
+_UPN_LA[sorted(getattr(stdnum_upn, "_la_numbers", ()))] = True
+_UPN_WEIGHTS = np.arange(2, 14)
+
+
+def _valid_upns(values: list[object]) -> list[str | None]:
+    """The normalised UPN of each value that passes ``stdnum.gb.upn.validate``, else None.
+
+    The same checks as stdnum (13 characters, digits in the middle, a known LA number, the
+    check letter), done on all values at once with numpy: a return is mostly distinct
+    UPNs, and one stdnum call per pupil was most of the cost of ingestion. Values that fail
+    here go through :func:`parse_upn` one by one for the exact reason.
+    """
+    texts = [v.replace(" ", "").upper().strip() if isinstance(v, str) else "" for v in values]
+    candidates = [t if len(t) == 13 and t.isascii() else "" for t in texts]
+    out: list[str | None] = [None] * len(values)
+    if not any(candidates) or not _UPN_LA.any():
+        return out
+    chars = np.frombuffer(np.array(candidates, dtype="S13").tobytes(), dtype=np.uint8).reshape(
+        -1, 13
+    )
+    index = _UPN_INDEX[chars]
+    digits = (chars[:, 1:12] >= ord("0")) & (chars[:, 1:12] <= ord("9"))
+    la = (chars[:, 1:4] - ord("0")).astype(np.int64) @ np.array([100, 10, 1])
+    ok = digits.all(axis=1) & (index[:, 12] >= 0)
+    ok &= _UPN_LA[np.where(ok, la, 0)]
+    check = (index[:, 1:] * _UPN_WEIGHTS).sum(axis=1) % 23
+    ok &= index[:, 0] == check
+    for position in np.flatnonzero(ok):
+        out[position] = candidates[position]
+    return out
 
 
 def _category(column: Column) -> Callable[[object], str]:
@@ -370,11 +408,16 @@ def parse_column(raw: pd.Series, column: Column) -> ParsedColumn:
     number from 0 to 1 the column is read as fractions (×100); when such values are mixed
     with ``58``/``58%`` styles they are ambiguous and each is an error.
     """
-    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=True)
+    codes, uniques = _factorize(raw.to_numpy(dtype=object))
     parse = parser_for(column)
     parsed: list[object] = []
     problems: list[object] = []
-    for value in uniques:
+    valid_upns = _valid_upns(uniques) if column.kind == "upn" else [None] * len(uniques)
+    for value, upn in zip(uniques, valid_upns, strict=True):
+        if upn is not None:  # checked in bulk; anything else gets stdnum's own verdict
+            parsed.append(upn)
+            problems.append(None)
+            continue
         if is_missing(value):
             parsed.append(None)
             problems.append(None)
@@ -397,6 +440,32 @@ def parse_column(raw: pd.Series, column: Column) -> ParsedColumn:
     else:
         series = pd.Series(values, index=raw.index, name=column.name).astype(dtype_for(column))
     return ParsedColumn(series, errors)
+
+
+def _factorize(objects: np.ndarray) -> tuple[np.ndarray, list[object]]:
+    """``pandas.factorize``, but a TRUE/FALSE cell is never merged with a 1/0 cell.
+
+    ``True == 1`` and ``hash(True) == hash(1)``, so factorize gives them one code and the
+    first one seen would speak for both (a count of 1 rejected because another row said
+    TRUE). Only codes whose value equals 0 or 1 are checked, row by row.
+    """
+    codes, found = pd.factorize(objects, use_na_sentinel=True)
+    uniques = list(found)
+    for i, unique in enumerate(list(uniques)):
+        if not isinstance(unique, bool | np.bool_ | int | float | np.integer | np.floating):
+            continue
+        if unique != 0 and unique != 1:
+            continue
+        rows = np.flatnonzero(codes == i)
+        is_bool = np.fromiter(
+            (isinstance(objects[r], bool | np.bool_) for r in rows), dtype=bool, count=len(rows)
+        )
+        if is_bool.all() or not is_bool.any():
+            continue
+        moved = rows[~is_bool] if isinstance(unique, bool | np.bool_) else rows[is_bool]
+        codes[moved] = len(uniques)
+        uniques.append(objects[moved[0]])
+    return codes, uniques
 
 
 def _settle_percent_styles(

@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from dspl_eval.errors import ConfigError
@@ -82,15 +83,14 @@ def pseudonymise(values: pd.Series, key: Key, namespace: str) -> pd.Series:
     ``namespace`` separates kinds of identifier (``"upn"``, ``"ref:<school>"``) so that a
     pupil reference can never collide with a UPN.
     """
-    secret = key.secret
-    out = [
-        None
-        if pd.isna(v)
-        else hmac.new(secret, f"{namespace}\x1f{v}".encode(), hashlib.sha256).hexdigest()[
-            :ID_LENGTH
-        ]
-        for v in values.to_numpy(dtype=object)
-    ]
+    base = hmac.new(key.secret, digestmod=hashlib.sha256)
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    hashed = []
+    for value in uniques:  # each distinct value once; a copy skips re-keying the HMAC
+        mac = base.copy()
+        mac.update(f"{namespace}\x1f{value}".encode())
+        hashed.append(mac.hexdigest()[:ID_LENGTH])
+    out = np.array([*hashed, None], dtype=object)[codes]  # code -1 (missing) → None
     return pd.Series(out, index=values.index, dtype="str")
 
 

@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import tempfile
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,17 +165,36 @@ def _decode(path: Path, data: bytes) -> str:
     raise InputFileError(f"{path.name}: cannot be decoded as UTF-8 or Windows-1252 text")
 
 
+def _delimiter(lines: list[str]) -> str:
+    """The delimiter that splits the most lines into the same number (> 1) of fields.
+
+    ``csv.Sniffer`` gives up when a title line sits above the header (it wants every line
+    alike), which is how real returns arrive; counting fields per line copes with that.
+    """
+    lines = [line for line in lines if line.strip()]
+    best, best_score = ",", 0
+    for candidate in ",;\t|":
+        try:
+            widths = Counter(len(row) for row in csv.reader(lines, delimiter=candidate))
+        except csv.Error:
+            continue
+        score = max((n for width, n in widths.items() if width > 1), default=0)
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     text = _decode(path, path.read_bytes())
     if not text.strip():
         raise InputFileError(f"{path.name}: the file is empty")
-    sample = "\n".join(text.splitlines()[:50])
+    delimiter = _delimiter(text.splitlines()[:50])
     try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    frame = pd.DataFrame(rows, dtype=object)
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as error:  # e.g. a field longer than the csv module allows
+        raise InputFileError(f"{path.name}: cannot be read as CSV ({error})") from None
+    width = max(map(len, rows), default=0)  # ragged rows: pandas will stop padding them
+    frame = pd.DataFrame([row + [None] * (width - len(row)) for row in rows], dtype=object)
     return frame.mask(frame.isna() | (frame == ""))
 
 
@@ -274,18 +294,35 @@ def ingest_file(path: Path, initiative: Initiative, key: Key) -> FileResult:
     return result
 
 
+def _per_unique(column: pd.Series, test) -> np.ndarray:
+    """``test`` applied once per distinct value of ``column``, spread back to every row.
+
+    Missing cells get False. Hash-based (``pandas.factorize``), so a 100,000-row column
+    with a few hundred distinct values costs a few hundred calls.
+    """
+    codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
+    hits = np.array([bool(test(u)) for u in uniques] + [False], dtype=bool)
+    return hits[codes]  # code -1 (missing) picks the trailing False
+
+
+def _is_blank_text(value: object) -> bool:
+    return isinstance(value, str) and not value.strip()
+
+
+def _is_total_text(value: object) -> bool:
+    return isinstance(value, str) and bool(_TOTAL.match(value))
+
+
 def _nonblank_rows(cells: pd.DataFrame) -> pd.Series:
-    filled = pd.Series(False, index=cells.index)
+    filled = np.zeros(len(cells), dtype=bool)
     for _, column in cells.items():
-        present = column.notna()
-        if present.any():
-            texts = column[present]
-            is_text = texts.map(type).eq(str) if column.dtype == object else None
-            if is_text is not None and is_text.any():
-                blank_text = texts[is_text].str.strip().eq("")
-                present.loc[blank_text[blank_text].index] = False
-            filled |= present
-    return filled
+        present = column.notna().to_numpy()
+        if not present.any():
+            continue
+        if column.dtype == object:
+            present = present & ~_per_unique(column, _is_blank_text)
+        filled |= present
+    return pd.Series(filled, index=cells.index)
 
 
 def _process_rows(result: FileResult, header: _Header, ini: Initiative, key: Key) -> None:
@@ -335,9 +372,12 @@ def _process_rows(result: FileResult, header: _Header, ini: Initiative, key: Key
         f"no identifier: give a {' or a '.join(c.replace('_', ' ') for c in ini.identifiers)}",
     )
     flag(total, "(row)", TOTAL_REASON)
-    first = ids[ids.notna()].duplicated(keep="first")
-    for index in first[first].index:
-        original = ids[ids.notna() & ids.eq(ids[index])].index[0]
+    present = ids[ids.notna()]
+    repeated = present.duplicated(keep="first")
+    first_row = present[~repeated]
+    first_of = dict(zip(first_row.to_numpy(), first_row.index, strict=True))
+    for index, pupil in present[repeated].items():
+        original = first_of[pupil]
         problems.append(
             (
                 index,
@@ -376,19 +416,15 @@ def _flag_range(flag, values: pd.Series, column, rows_ok: pd.Series) -> None:
 
 def _total_rows(raw: dict[str, pd.Series], ini: Initiative) -> pd.Series:
     index = next(iter(raw.values())).index
-    total = pd.Series(False, index=index)
+    total = np.zeros(len(index), dtype=bool)
     for name in ("school", "pupil_ref", "participant_ref", "upn", "group_name", "year_group"):
         if name in raw:
-            column = raw[name]
-            texts = column[column.map(type).eq(str)]
-            total.loc[texts[texts.str.match(_TOTAL)].index] = True
-    has_id = pd.Series(False, index=index)
+            total |= _per_unique(raw[name], _is_total_text)
+    has_id = np.zeros(len(index), dtype=bool)
     for name in ini.identifiers:
         if name in raw:
-            values = raw[name]
-            texts = values.map(lambda v: isinstance(v, str) and bool(_TOTAL.match(v)))
-            has_id |= values.notna() & ~texts
-    return total & ~has_id
+            has_id |= raw[name].notna().to_numpy() & ~_per_unique(raw[name], _is_total_text)
+    return pd.Series(total & ~has_id, index=index)
 
 
 def _derive_attendance(data: pd.DataFrame, ini: Initiative, result: FileResult) -> None:
@@ -414,8 +450,9 @@ def _identify(data: pd.DataFrame, raw: dict, ini: Initiative, key: Key) -> pd.Se
     if "upn" in data:
         ids = pseudonymise(data["upn"], key, "upn")
     ref_name = next((n for n in ini.identifiers if n != "upn"), None)
-    if ref_name is not None:
-        school = data["school"].str.lower().str.split().str.join(" ").fillna("")
+    if ref_name is not None and data[ref_name].notna().any():
+        # spacing is already collapsed by the parser; an all-blank column must not break .str
+        school = data["school"].str.lower().fillna("")
         refs = normalise_ref(data[ref_name])
         combined = (school + "\x1f" + refs).where(refs.notna())
         from_ref = pseudonymise(combined, key, ref_name)
@@ -507,35 +544,34 @@ def ingest_term(data_root: Path, term: str, key: Key | None = None) -> TermResul
 
 
 def _cross_file_duplicates(files: list[FileResult], ini: Initiative) -> None:
+    """Quarantine a kept row whose id was already kept from an earlier file of the term."""
     seen: dict[str, tuple[str, int]] = {}
     for result in files:
         if result.error or not len(result.kept):
-            for _, row in result.kept.iterrows():
-                seen.setdefault(row[ini.id_column], (result.file.name, int(row["source_row"])))
             continue
-        duplicate = result.kept[ini.id_column].map(lambda i: i in seen)
-        for _, row in result.kept[duplicate].iterrows():
-            where = seen[row[ini.id_column]]
+        ids = result.kept[ini.id_column].to_numpy(dtype=object)
+        rows = result.kept["source_row"].to_numpy(dtype=object)
+        duplicate = np.fromiter((i in seen for i in ids), dtype=bool, count=len(ids))
+        if duplicate.any():
             extra = pd.DataFrame(
-                [
-                    {
-                        "file": result.file.name,
-                        "sheet": result.sheet,
-                        "row": int(row["source_row"]),
-                        "column": "(row)",
-                        "header": "",
-                        "value": "",
-                        "reason": f"second row for the same {ini.unit}: first in "
-                        f"{where[0]}, row {where[1]}",
-                    }
-                ]
-            )
-            result.quarantine = pd.concat(
-                [result.quarantine, extra.astype({"row": "Int64"})], ignore_index=True
-            )
-        result.kept = result.kept[~duplicate].reset_index(drop=True)
-        for _, row in result.kept.iterrows():
-            seen.setdefault(row[ini.id_column], (result.file.name, int(row["source_row"])))
+                {
+                    "file": result.file.name,
+                    "sheet": result.sheet,
+                    "row": [int(r) for r in rows[duplicate]],
+                    "column": "(row)",
+                    "header": "",
+                    "value": "",
+                    "reason": [
+                        f"second row for the same {ini.unit}: first in {file}, row {row}"
+                        for file, row in (seen[i] for i in ids[duplicate])
+                    ],
+                },
+                columns=list(QUARANTINE_COLUMNS),
+            ).astype({"row": "Int64"})
+            result.quarantine = pd.concat([result.quarantine, extra], ignore_index=True)
+            result.kept = result.kept[~duplicate].reset_index(drop=True)
+        for pupil, row in zip(ids[~duplicate], rows[~duplicate], strict=True):
+            seen.setdefault(pupil, (result.file.name, int(row)))
 
 
 def processed_schema(ini: Initiative) -> pd.DataFrame:
