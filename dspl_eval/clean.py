@@ -473,6 +473,7 @@ def _settle_percent_styles(
 ) -> tuple[list[object], list[object]]:
     pairs = [p for p in parsed if p is not None and p[0] != 0]  # 0 is 0 in every style
     fractions_only = bool(pairs) and all(not clear for _, clear in pairs)
+    has_fraction = any(0 < number < 1 for number, _ in pairs)
     values: list[object] = []
     for item, problem in zip(parsed, problems, strict=True):
         if item is None:
@@ -481,7 +482,7 @@ def _settle_percent_styles(
         number, clear = item
         if fractions_only:
             values.append(round(number * 100, 9))
-        elif clear:
+        elif clear or (number == 1 and not has_fraction):  # among whole percentages 1 is 1%
             values.append(number)
         else:
             values.append(None)

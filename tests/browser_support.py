@@ -480,17 +480,10 @@ def sample_notebook(tmp_path_factory: pytest.TempPathFactory) -> nbformat.Notebo
 
 
 @pytest.fixture(scope="session")
-def reports_dir(
-    tmp_path_factory: pytest.TempPathFactory, sample_notebook: nbformat.NotebookNode
-) -> Path:
-    """The directory of reports the browser tests check.
-
-    For now: one sample report built like the real ones. Point it at the demo reports
-    (e.g. ``run_demo(...)`` then return ``reports/demo``) when they exist.
-    """
-    out = tmp_path_factory.mktemp("reports")
-    build_sample_report(out, sample_notebook)
-    return out
+def reports_dir(demo_run) -> Path:
+    """The directory of reports the browser tests check: every commissioner report and
+    index page of the three demo terms (built once by the ``demo_run`` fixture)."""
+    return demo_run.reports
 
 
 @pytest.fixture(scope="session")

@@ -159,8 +159,16 @@ def test_percent_column_mixing_fractions_with_whole_percentages_is_ambiguous():
     assert out.values.iloc[[1, 3]].isna().all()
     assert out.errors.iloc[[0, 2, 4]].isna().all()  # 0 is 0 in every style
     assert "ambiguous" in out.errors.iloc[1] and "0.58" in out.errors.iloc[1]
-    assert "ambiguous" in out.errors.iloc[3]
+    assert "ambiguous" in out.errors.iloc[3]  # 1 beside 0.58: 1% or 100%?
     assert out.values.iloc[4] == 0.0
+
+
+def test_a_bare_1_among_whole_percentages_is_1_percent():
+    # PASS percentiles and attendance are whole numbers; with no 0-1 fraction in the
+    # column, 1 can only mean 1% (a percentile of 1 must not quarantine a child)
+    out = _percent([58, 1, "85%", 100])
+    assert out.values.tolist() == [58.0, 1.0, 85.0, 100.0]
+    assert out.errors.isna().all()
 
 
 # ----------------------------------------------------------------------------- yes / no

@@ -298,3 +298,16 @@ def test_undeclared_parameter_is_refused_before_anything_runs(tmp_path):
     nbformat.write(lacking, notebooks / "ebsa.ipynb")
     with pytest.raises(ConfigError, match="does not declare audience, data_dir"):
         plan("2023-24-autumn", tmp_path, tmp_path, ["ebsa"], "commissioner", notebooks=notebooks)
+
+
+def test_run_with_pdf_writes_a_pdf_beside_each_report(demo_run, tmp_path):
+    from dspl_eval.export import find_chromium
+
+    if find_chromium() is None:
+        pytest.skip("Debian chromium is not installed (make browser-deps)")
+    term = DEMO_TERMS[0]
+    outcome = run_term(term, demo_run.data, tmp_path, initiatives=["ebsa"], jobs=1, pdf=True)
+    assert outcome.exit_code == 0
+    for name in ("ebsa", "index"):
+        pdf = tmp_path / term / f"{name}.pdf"
+        assert pdf.read_bytes().startswith(b"%PDF-")
