@@ -341,7 +341,8 @@ def flag_sentence(ctx: Context, change: FlagChange, noun: str) -> str:
     """E.g. *16 of 24 were persistently absent before support and 6 after (McNemar p = .002).*"""
     if change.n == 0:
         return f"{change.label}: no {ctx.people} have both measures yet."
-    if ctx.too_few(change.n) or ctx.hide(change.before) or ctx.hide(change.after):
+    counts = (change.before, change.after, change.n - change.before, change.n - change.after)
+    if ctx.too_few(change.n) or any(ctx.hide(k) for k in counts):
         return (
             f"{change.label}: the numbers are too small to show without identifying "
             f"{ctx.people} (fewer than {ctx.threshold})."
@@ -437,6 +438,7 @@ def _label(column: str) -> str:
         "year_group": "Year group",
         "sen_status": "SEN status",
         "sex": "Sex",
+        "ehcp_status": "EHCP status",
     }.get(column, column.replace("_", " ").capitalize())
 
 
@@ -581,6 +583,16 @@ def finish(ctx: Context, headlines: list[str], tables: dict[str, tuple[str, Show
 
 # ----------------------------------------------------------------------------- sections
 
+_CHART_WITHHELD = (
+    "The chart of individual {people} is not shown: it labels how many rose, fell or did "
+    "not change, and one of those groups has fewer than {threshold} {people}."
+)
+
+
+def _small_groups(ctx: Context, *counts: int) -> bool:
+    """Whether a chart that labels these counts would print one from 1 to threshold - 1."""
+    return any(ctx.hide(int(k)) for k in counts)
+
 
 def show_outcome(
     ctx: Context,
@@ -595,6 +607,10 @@ def show_outcome(
     show_markdown(outcome_sentence(ctx, outcome))
     show_table(ctx, outcome_table(ctx, [outcome]), f"{outcome.label}: before and after support")
     if outcome.n == 0 or ctx.too_few(outcome.n):
+        return
+    change = outcome.post - outcome.pre
+    if charts and _small_groups(ctx, (change > 0).sum(), (change < 0).sum(), (change == 0).sum()):
+        show_markdown(_CHART_WITHHELD.format(people=ctx.people, threshold=ctx.threshold))
         return
     for chart in charts:
         if chart == "before_after":
@@ -644,12 +660,15 @@ def show_reliable_change(ctx: Context, summary, label: str) -> None:
     )
     shown = Shown(counted.display, tuple(table.columns), counted.footnote)
     show_markdown(
-        f"A change of at least {summary.threshold:.1f} points is needed before it is larger "
+        f"A change of more than {summary.threshold:.1f} points is needed before it is larger "
         f"than the measurement error of the questionnaire (reliable change index, Jacobson & "
         f"Truax 1991, reliability {summary.reliability:.2f})."
     )
     show_table(ctx, shown, f"{label}: reliable change")
     if ctx.too_few(summary.n):
+        return
+    if _small_groups(ctx, summary.n_improved, summary.n_no_reliable_change, summary.n_deteriorated):
+        show_markdown(_CHART_WITHHELD.format(people=ctx.people, threshold=ctx.threshold))
         return
     plots.display(
         plots.reliable_change_scatter(
@@ -672,8 +691,9 @@ def show_flags(ctx: Context, changes: list[FlagChange], title: str) -> None:
     if all(c.n == 0 or ctx.too_few(c.n) for c in changes):
         return
     bars = table.frame[["Before", "After"]]
+    label = title.removesuffix(" before and after support")  # the chart adds its own
     plots.display(
-        plots.category_bars(bars, title, noun=ctx.people, suppression_threshold=ctx.threshold)
+        plots.category_bars(bars, label, noun=ctx.people, suppression_threshold=ctx.threshold)
     )
 
 
