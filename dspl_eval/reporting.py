@@ -142,7 +142,9 @@ def fmt_change(value: float, unit: str = "", decimals: int = 1) -> str:
     if value is None or not math.isfinite(value):
         return "x"
     text = f"{value:+.{decimals}f}".replace("-", "−")
-    return f"{text} points" if unit == "%" else text
+    if unit != "%":
+        return text
+    return f"{text} point" if text.lstrip("+−") in ("1", "1.0") else f"{text} points"
 
 
 def fmt_p(p: float) -> str:
@@ -196,6 +198,12 @@ def paired_outcome(
     return PairedOutcome(
         label, unit, higher_is_better, decimals, result, a[both], b[both], int((~np.isnan(a)).sum())
     )
+
+
+def in_sentence(label: str) -> str:
+    """A label as it reads inside a sentence: ``Attendance`` → ``attendance``; acronyms
+    (``SDQ total``, ``PASS``) stay as they are."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 def direction_word(change: float, higher_is_better: bool) -> str:
@@ -527,7 +535,7 @@ def design_caveat(ctx: Context, n: int) -> str:
     """The pre/post design caveat, always printed, with the n."""
     return DESIGN_CAVEAT.format(
         people=ctx.people,
-        title=ctx.initiative.title,
+        title=in_sentence(ctx.initiative.title),
         n=ctx.count(n).split(" ", 1)[0] if not ctx.hide(n) else f"fewer than {ctx.threshold}",
     )
 
@@ -617,7 +625,7 @@ def show_outcome(
             drawn = plots.before_after(
                 outcome.pre,
                 outcome.post,
-                outcome.label,
+                in_sentence(outcome.label),
                 unit=outcome.unit,
                 noun=ctx.people,
                 higher_is_better=outcome.higher_is_better,
@@ -625,7 +633,7 @@ def show_outcome(
         elif chart == "change_distribution":
             drawn = plots.change_distribution(
                 outcome.post - outcome.pre,
-                outcome.label,
+                in_sentence(outcome.label),
                 unit=outcome.unit,
                 noun=ctx.people,
                 higher_is_better=outcome.higher_is_better,
