@@ -10,6 +10,7 @@ for it, the index says why, and the command exits 1.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import os
@@ -119,19 +120,21 @@ def execute(job: Job) -> JobResult:
     started = time.perf_counter()
     job.executed.parent.mkdir(parents=True, exist_ok=True)
     error = None
+    log = job.executed.with_suffix(".kernel.log")
     try:
-        papermill.execute_notebook(
-            str(job.notebook),
-            str(job.executed),
-            parameters=job.parameters,
-            kernel_name="python3",
-            language="python",
-            progress_bar=False,
-            log_output=False,
-            start_timeout=START_TIMEOUT,
-            execution_timeout=EXECUTION_TIMEOUT,
-            cwd=str(job.notebook.parent),
-        )
+        with _stderr_to(log):  # the kernel's own chatter goes to a log, not the terminal
+            papermill.execute_notebook(
+                str(job.notebook),
+                str(job.executed),
+                parameters=job.parameters,
+                kernel_name="python3",
+                language="python",
+                progress_bar=False,
+                log_output=False,
+                start_timeout=START_TIMEOUT,
+                execution_timeout=EXECUTION_TIMEOUT,
+                cwd=str(job.notebook.parent),
+            )
     except papermill.PapermillExecutionError as failure:
         error = (
             f"{job.notebook.name}, cell {failure.exec_count}: {failure.ename}: "
@@ -152,6 +155,22 @@ def execute(job: Job) -> JobResult:
         message = f"{job.notebook.name}: export failed: {type(failure).__name__}: {failure}"
         return JobResult(job.initiative, False, time.perf_counter() - started, error=message)
     return JobResult(job.initiative, True, time.perf_counter() - started, job.html, summary=summary)
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path):
+    """Send this process's standard error (file descriptor 2, inherited by the kernel it
+    starts) to ``path`` for the duration, then put it back."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "wb") as handle:
+        os.dup2(handle.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _first_line(text: str) -> str:
@@ -236,25 +255,33 @@ def run_term(
 
 
 def _execute_all(planned: list[Job], workers: int) -> list[JobResult]:
+    """Run the jobs, ``workers`` at a time, saying which is running, done or failed."""
     results: dict[str, JobResult] = {}
+    waiting = [job.initiative for job in planned]
+
+    def started(count: int) -> None:
+        for key in waiting[:count]:
+            _say(f"  {key}: running")
+        del waiting[:count]
+
     if workers == 1:
         for job in planned:
-            _say(f"  {job.initiative}: running")
+            started(1)
             results[job.initiative] = _report_progress(execute(job))
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(execute, job): job for job in planned}
-            for job in planned[:workers]:
-                _say(f"  {job.initiative}: running")
-            for future in as_completed(futures):
-                job = futures[future]
-                try:
-                    result = future.result()
-                except Exception as failure:  # a worker died
-                    result = JobResult(
-                        job.initiative, False, 0.0, error=f"worker failed: {failure}"
-                    )
-                results[job.initiative] = _report_progress(result)
+        return [results[j.initiative] for j in planned]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(execute, job): job for job in planned}
+        started(workers)
+        if waiting:
+            _say(f"  queued: {', '.join(waiting)}")
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                result = future.result()
+            except Exception as failure:  # a worker process died
+                result = JobResult(job.initiative, False, 0.0, error=f"worker failed: {failure}")
+            results[job.initiative] = _report_progress(result)
+            started(1)
     return [results[j.initiative] for j in planned]
 
 
