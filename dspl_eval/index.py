@@ -18,7 +18,7 @@ from dspl_eval.ingest import _atomic_write
 from dspl_eval.initiatives import INITIATIVES
 
 SYMBOLS_NOTE = (
-    "c = suppressed: fewer than the suppression threshold of children (or a figure that would "
+    "c = suppressed: fewer than the suppression threshold of people (or a figure that would "
     "let one be worked out); x = not available; z = not applicable."
 )
 

@@ -239,7 +239,8 @@ def outcome_sentence(ctx: Context, outcome: PairedOutcome) -> str:
     )
     missing = outcome.n_without_follow_up
     if missing:
-        text += f" {ctx.count(missing).capitalize()} have no follow-up yet."
+        verb = "has" if missing == 1 and not ctx.hide(missing) else "have"
+        text += f" {ctx.count(missing).capitalize()} {verb} no follow-up yet."
     return text
 
 
@@ -387,7 +388,8 @@ def flag_table(ctx: Context, changes: list[FlagChange]) -> Shown:
             ("After", c.after, "% after (95% CI)"),
         ):
             if ctx.hide(k) or ctx.hide(c.n - k) or ctx.too_few(c.n):
-                frame.loc[c.label, [column, share]] = disclosure.SUPPRESSED
+                # the exact p-value, with n, would narrow down the hidden count too
+                frame.loc[c.label, [column, share, "McNemar p"]] = disclosure.SUPPRESSED
     note = disclosure.footnote(
         disclosure.symbols_in(frame), ctx.threshold, ctx.audience, ctx.people
     )
@@ -531,9 +533,10 @@ def about_table(ctx: Context, parameters: dict[str, object]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Item", "Value"]).set_index("Item")
 
 
-def design_caveat(ctx: Context, n: int) -> str:
-    """The pre/post design caveat, always printed, with the n."""
-    return DESIGN_CAVEAT.format(
+def design_caveat(ctx: Context, n: int, caveat: str = DESIGN_CAVEAT) -> str:
+    """The pre/post design caveat, always printed, with the n (``caveat`` may be an
+    initiative's own wording with the same ``{people}``, ``{title}``, ``{n}`` fields)."""
+    return caveat.format(
         people=ctx.people,
         title=in_sentence(ctx.initiative.title),
         n=ctx.count(n).split(" ", 1)[0] if not ctx.hide(n) else f"fewer than {ctx.threshold}",
@@ -841,9 +844,9 @@ METHODS = (
 )
 
 
-def show_methods(ctx: Context, n: int, instruments: list[str]) -> None:
+def show_methods(ctx: Context, n: int, instruments: list[str], caveat: str = DESIGN_CAVEAT) -> None:
     """The design caveat (always), and the instruments and thresholds used, with sources."""
-    show_markdown(design_caveat(ctx, n))
+    show_markdown(design_caveat(ctx, n, caveat))
     general = [
         m.format(small=ctx.threshold - 1, threshold=ctx.threshold, people=ctx.people)
         for m in METHODS
