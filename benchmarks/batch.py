@@ -51,14 +51,29 @@ def naive_loop(data: Path) -> float:
     for key in INITIATIVES:
         executed = out / f"{key}.ipynb"
         subprocess.run(
-            [str(BIN / "papermill"), str(NOTEBOOKS_DIR / f"{key}.ipynb"), str(executed),
-             "-p", "term", TERM, "-p", "data_dir", str(data.resolve()),
-             "-k", "python3", "--cwd", str(NOTEBOOKS_DIR), "--no-progress-bar"],
-            check=True, capture_output=True,
+            [
+                str(BIN / "papermill"),
+                str(NOTEBOOKS_DIR / f"{key}.ipynb"),
+                str(executed),
+                "-p",
+                "term",
+                TERM,
+                "-p",
+                "data_dir",
+                str(data.resolve()),
+                "-k",
+                "python3",
+                "--cwd",
+                str(NOTEBOOKS_DIR),
+                "--no-progress-bar",
+            ],
+            check=True,
+            capture_output=True,
         )
         subprocess.run(
             [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed)],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
     return time.perf_counter() - started
 
@@ -85,10 +100,14 @@ def main() -> None:
     fast = min(batch(small) for _ in range(args.repeats))
     big = min(batch(large) for _ in range(args.repeats))
     cores = os.cpu_count()
-    print(f"| batch vs naive loop, 4 reports, {cores} cores | naive {naive:.1f} s | "
-          f"batch {fast:.1f} s | ratio {fast / naive:.2f} (goal ≤ 0.3) |")
-    print(f"| batch at scale x{args.scale} vs x1 | x1 {fast:.1f} s | x{args.scale} {big:.1f} s "
-          f"| ratio {big / fast:.2f} (goal ≤ 1.5) |")
+    print(
+        f"| batch vs naive loop, 4 reports, {cores} cores | naive {naive:.1f} s | "
+        f"batch {fast:.1f} s | ratio {fast / naive:.2f} (goal ≤ 0.3) |"
+    )
+    print(
+        f"| batch at scale x{args.scale} vs x1 | x1 {fast:.1f} s | x{args.scale} {big:.1f} s "
+        f"| ratio {big / fast:.2f} (goal ≤ 1.5) |"
+    )
 
 
 if __name__ == "__main__":
