@@ -83,17 +83,18 @@ def plan(
     initiatives: list[str] | None,
     audience: str,
     threshold: int = 5,
-    notebooks: Path = NOTEBOOKS_DIR,
+    notebooks: Path | None = None,
 ) -> list[Job]:
     """Check every run before any starts: known initiative, notebook present, parameters
     declared in its ``parameters`` cell (an unknown name would only warn in papermill)."""
     if audience not in ("commissioner", "analyst"):
         raise ConfigError(f"audience {audience!r}: expected commissioner or analyst")
     out = reports_dir(reports, term)
+    notebooks = Path(notebooks or NOTEBOOKS_DIR)
     jobs = []
     for key in initiatives or list(INITIATIVES):
         get(key)
-        notebook = Path(notebooks) / f"{key}.ipynb"
+        notebook = notebooks / f"{key}.ipynb"
         if not notebook.is_file():
             raise ConfigError(f"no notebook for {key}: {notebook} does not exist")
         parameters = {
@@ -102,7 +103,13 @@ def plan(
             "audience": audience,
             "suppression_threshold": threshold,
         }
-        declared = papermill.inspect_notebook(str(notebook))
+        try:
+            declared = papermill.inspect_notebook(str(notebook))
+        except Exception as error:  # unreadable JSON, no kernel name ...
+            raise ConfigError(
+                f"{notebook.name} cannot be inspected: {_first_line(str(error))}"
+            ) from None
+
         unknown = sorted(set(parameters) - set(declared))
         if unknown:
             raise ConfigError(
@@ -137,8 +144,8 @@ def execute(job: Job) -> JobResult:
             )
     except papermill.PapermillExecutionError as failure:
         error = (
-            f"{job.notebook.name}, cell {failure.exec_count}: {failure.ename}: "
-            f"{_first_line(failure.evalue)}"
+            f"{job.notebook.name}, cell {_source_cell(job.executed, failure.cell_index)}: "
+            f"{failure.ename}: {_first_line(failure.evalue)}"
         )
     except Exception as failure:  # kernel died, timeout, bad notebook JSON ...
         error = f"{job.notebook.name}: {type(failure).__name__}: {_first_line(str(failure))}"
@@ -171,6 +178,17 @@ def _stderr_to(path: Path):
             sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
+
+
+def _source_cell(executed: Path, index: int) -> int:
+    """The failing cell's position (1-based) in the notebook as written, not counting the
+    cell papermill injects with the parameters."""
+    try:
+        cells = nbformat.read(executed, as_version=4).cells[:index]
+    except Exception:
+        return index + 1
+    injected = sum("injected-parameters" in c.metadata.get("tags", []) for c in cells)
+    return index + 1 - injected
 
 
 def _first_line(text: str) -> str:
@@ -209,7 +227,7 @@ def run_term(
     audience: str = "commissioner",
     pdf: bool = False,
     threshold: int = 5,
-    notebooks: Path = NOTEBOOKS_DIR,
+    notebooks: Path | None = None,
 ) -> TermOutcome:
     """Produce ``reports/<term>/``: one HTML per initiative, index.html and summary.xlsx."""
     check_term(term)

@@ -78,7 +78,7 @@ def test_ebsa_headline_equals_stats_on_processed_data(demo_run):
         expected = (
             f"Attendance of the {result.n} young people with a follow-up rose from "
             f"{result.mean_pre:.0f}% to {result.mean_post:.0f}% "
-            f"(+{result.mean_diff:.0f} points, 95% CI +{low:.0f} to +{high:.0f})"
+            f"(+{result.mean_diff:.0f} points, 95% CI +{low:.0f} to +{high:.0f} points)"
         )
         assert expected in html
 
@@ -255,7 +255,7 @@ def test_a_failing_notebook_never_loses_the_others(demo_run, tmp_path):
     by_key = {r.initiative: r for r in outcome.results}
     assert by_key["ebsa"].ok and (reports / term / "ebsa.html").is_file()
     assert not by_key["elsa"].ok and not (reports / term / "elsa.html").exists()
-    assert "elsa.ipynb, cell 2: ValueError: a deliberately broken report" in by_key["elsa"].error
+    assert "elsa.ipynb, cell 3: ValueError: a deliberately broken report" in by_key["elsa"].error
     assert (reports / term / "notebooks" / "elsa.ipynb").is_file()  # kept for audit
     index = (reports / term / "index.html").read_text("utf-8")
     assert "failed and was not published" in index and "deliberately broken" in index
@@ -287,13 +287,23 @@ def test_cli_run_exits_1_when_a_notebook_fails(demo_run, tmp_path, monkeypatch):
     assert code == 1
 
 
+def test_notebook_without_kernel_name_is_refused_clearly(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    cell = nbformat.v4.new_code_cell('term = "x"', metadata={"tags": ["parameters"]})
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), notebooks / "ebsa.ipynb")
+    with pytest.raises(ConfigError, match=r"ebsa\.ipynb cannot be inspected"):
+        plan("2023-24-autumn", tmp_path, tmp_path, ["ebsa"], "commissioner", notebooks=notebooks)
+
+
 def test_undeclared_parameter_is_refused_before_anything_runs(tmp_path):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     lacking = nbformat.v4.new_notebook(
         cells=[
             nbformat.v4.new_code_cell('term = "2023-24-autumn"', metadata={"tags": ["parameters"]})
-        ]
+        ],
+        metadata=BROKEN.metadata,
     )
     nbformat.write(lacking, notebooks / "ebsa.ipynb")
     with pytest.raises(ConfigError, match="does not declare audience, data_dir"):
