@@ -126,6 +126,28 @@ def load(
     )
 
 
+def from_frame(
+    key: str,
+    data: pd.DataFrame,
+    audience: str = "commissioner",
+    threshold: int = 5,
+    term: str = "2023-24-autumn",
+) -> Context:
+    """A context for processed-style data held in memory (no validation, quarantine or
+    costs): for tests and for analysts trying a report section on a subset."""
+    return Context(
+        get(key),
+        check_term(term),
+        Path("."),
+        audience,
+        int(threshold),
+        data,
+        pd.DataFrame(columns=["file", "row", "reason"]),
+        {"files": []},
+        None,
+    )
+
+
 # ----------------------------------------------------------------------------- numbers
 
 
@@ -402,10 +424,30 @@ def _pct_ci(k: int, n: int, low: float, high: float) -> str:
     return f"{100 * k / n:.0f}% ({100 * low:.0f}% to {100 * high:.0f}%)"
 
 
+OTHER_GROUPS = "Other groups (merged: each too small to show)"
+
+
+def merge_small_groups(sizes: pd.Series, threshold: int) -> dict[object, object]:
+    """Which groups to merge so that every group shown has at least ``threshold`` people.
+
+    Groups below the threshold go into one "other" group; if that is still below the
+    threshold (but not empty), the smallest remaining groups join it until it is not.
+    Returns ``{group: shown label}``; a group keeps its own label unless merged.
+    """
+    sizes = sizes.sort_values(kind="stable")
+    merged = list(sizes.index[sizes < threshold])
+    kept = [g for g in sizes.index if g not in merged]
+    while merged and sizes[merged].sum() < threshold and kept:
+        merged.append(kept.pop(0))
+    label = {g: g for g in kept}
+    label.update({g: OTHER_GROUPS for g in merged})
+    return label
+
+
 def breakdown(ctx: Context, outcome: PairedOutcome, pre: str, post: str, by: str) -> Shown:
-    """n and mean change by group (school, year group, SEN status, sex). For commissioners,
-    a group is shown only when it has at least the threshold number of people; smaller
-    groups are merged into "Other groups" (shown only if that too is large enough)."""
+    """n and mean change by group (school, year group, SEN status, sex). For commissioners
+    every group shown has at least the threshold number of people: small groups are merged
+    (:func:`merge_small_groups`), and the counts get secondary suppression along the total."""
     frame = ctx.data[[by, pre, post]].copy()
     frame[by] = frame[by].astype(object).where(frame[by].notna(), "Not recorded")
     if by == "year_group":
@@ -414,16 +456,12 @@ def breakdown(ctx: Context, outcome: PairedOutcome, pre: str, post: str, by: str
     if frame.empty:
         return pd.DataFrame(columns=["n", "Mean change"])
     change = frame[post].astype(float) - frame[pre].astype(float)
-    grouped = change.groupby(frame[by]).agg(["size", "mean"])
+    groups = frame[by].astype(str)
     if ctx.commissioner:
-        small = grouped["size"] < ctx.threshold
-        if small.any():
-            other = change[frame[by].isin(grouped.index[small])]
-            grouped = grouped[~small]
-            grouped.loc["Other groups (merged: each too small to show)"] = [
-                len(other),
-                other.mean(),
-            ]
+        groups = groups.map(merge_small_groups(groups.value_counts(), ctx.threshold))
+    grouped = change.groupby(groups).agg(["size", "mean"])
+    if OTHER_GROUPS in grouped.index:  # the merged row goes last
+        grouped = pd.concat([grouped.drop(OTHER_GROUPS), grouped.loc[[OTHER_GROUPS]]])
     grouped.loc["Total"] = [len(change), change.mean()]
     table = pd.DataFrame(
         {
@@ -646,13 +684,9 @@ def show_outcome(
         plots.display(drawn)
 
 
-def show_reliable_change(ctx: Context, summary, label: str) -> None:
-    """Counts improved / no reliable change / deteriorated with the scatter and its band."""
-    from dspl_eval import plots
-
-    if summary.reason:
-        show_markdown(f"Reliable change for {label} was not computed: {summary.reason}.")
-        return
+def reliable_table(ctx: Context, summary) -> Shown:
+    """Improved / no reliable change / deteriorated / Total for a
+    :class:`dspl_eval.measures.ReliableChangeSummary`, suppressed along the total."""
     table = pd.DataFrame(
         {
             ctx.people.capitalize(): [
@@ -669,16 +703,29 @@ def show_reliable_change(ctx: Context, summary, label: str) -> None:
     counted = disclosure.suppress_counts(
         table, threshold=ctx.threshold, margins=True, audience=ctx.audience, people=ctx.people
     )
-    shown = Shown(counted.display, tuple(table.columns), counted.footnote)
+    return Shown(counted.display, tuple(table.columns), counted.footnote)
+
+
+def show_reliable_change(
+    ctx: Context, summary, label: str, instrument: str = "the questionnaire"
+) -> None:
+    """Counts improved / no reliable change / deteriorated, and the scatter with its
+    no-change band — the scatter only when the table hides none of the counts it labels."""
+    from dspl_eval import plots
+
+    if summary.reason:
+        show_markdown(f"Reliable change for {label} was not computed: {summary.reason}.")
+        return
     show_markdown(
         f"A change of more than {summary.threshold:.1f} points is needed before it is larger "
-        f"than the measurement error of the questionnaire (reliable change index, Jacobson & "
+        f"than the measurement error of {instrument} (reliable change index, Jacobson & "
         f"Truax 1991, reliability {summary.reliability:.2f})."
     )
+    shown = reliable_table(ctx, summary)
     show_table(ctx, shown, f"{label}: reliable change")
-    if ctx.too_few(summary.n):
+    if summary.n == 0 or ctx.too_few(summary.n):
         return
-    if _small_groups(ctx, summary.n_improved, summary.n_no_reliable_change, summary.n_deteriorated):
+    if shown.frame.eq(disclosure.SUPPRESSED).any().any():
         show_markdown(_CHART_WITHHELD.format(people=ctx.people, threshold=ctx.threshold))
         return
     plots.display(

@@ -7,32 +7,20 @@ Reference values are worked by hand in the comments, or are the project's own st
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from dspl_eval import measures, stats
-from dspl_eval.initiatives import get
 from dspl_eval.outcomes import elsa
-from dspl_eval.reporting import Context
+from dspl_eval.reporting import Context, from_frame
 
 SCALES = ("emotional", "conduct", "hyperactivity", "peer", "prosocial")
 
 
 def context(data: pd.DataFrame, audience: str = "analyst", threshold: int = 5) -> Context:
-    return Context(
-        initiative=get("elsa"),
-        term="2023-24-autumn",
-        data_dir=Path("."),
-        audience=audience,
-        threshold=threshold,
-        data=data,
-        quarantine=pd.DataFrame(columns=["file", "row", "reason"]),
-        validation={"files": []},
-        costs=None,
-    )
+    return from_frame("elsa", data, audience, threshold)
 
 
 def sdq_frame(pre_totals, post_totals, informants=None) -> pd.DataFrame:

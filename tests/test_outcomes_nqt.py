@@ -7,34 +7,21 @@ and tests/test_measures.py check against R.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from dspl_eval import disclosure, measures, stats
 from dspl_eval.errors import ConfigError
-from dspl_eval.initiatives import get
 from dspl_eval.outcomes import nqt
-from dspl_eval.reporting import Context, fmt_p
+from dspl_eval.reporting import Context, fmt_p, from_frame
 
 ITEMS = nqt.ITEMS
 C = disclosure.SUPPRESSED
 
 
 def context(data: pd.DataFrame, audience: str = "analyst", threshold: int = 5) -> Context:
-    return Context(
-        initiative=get("nqt"),
-        term="2023-24-autumn",
-        data_dir=Path("."),
-        audience=audience,
-        threshold=threshold,
-        data=data,
-        quarantine=pd.DataFrame(columns=["file", "row", "reason"]),
-        validation={"files": []},
-        costs=None,
-    )
+    return from_frame("nqt", data, audience, threshold)
 
 
 def teachers(pre, post, **columns) -> pd.DataFrame:

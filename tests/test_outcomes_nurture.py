@@ -7,7 +7,6 @@ which is itself checked against R and published values in ``tests/test_stats.py`
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,9 +14,8 @@ import pytest
 from scipy import stats as sps
 
 from dspl_eval import disclosure, stats
-from dspl_eval.initiatives import get
 from dspl_eval.outcomes import nurture
-from dspl_eval.reporting import Context
+from dspl_eval.reporting import Context, from_frame
 
 
 def _frame(n: int = 10, **columns: object) -> pd.DataFrame:
@@ -47,17 +45,7 @@ def _frame(n: int = 10, **columns: object) -> pd.DataFrame:
 
 
 def _ctx(data: pd.DataFrame, audience: str = "commissioner", threshold: int = 5) -> Context:
-    return Context(
-        initiative=get("nurture"),
-        term="2023-24-autumn",
-        data_dir=Path("."),
-        audience=audience,
-        threshold=threshold,
-        data=data,
-        quarantine=pd.DataFrame(columns=["file", "row", "reason"]),
-        validation={"files": []},
-        costs=None,
-    )
+    return from_frame("nurture", data, audience, threshold)
 
 
 # ----------------------------------------------------------------------------- direction

@@ -265,3 +265,43 @@ SUSPENSIONS = before_after(
     maximum=45,
     aliases=("fixed term exclusions {}", "fixed period exclusions {}", "fte {}"),
 )
+
+
+#: Attendance as session counts in equal windows before and after support (DfE: two
+#: possible sessions a day); attendance % is derived from them where they are returned.
+SESSIONS = (
+    *before_after(
+        "possible_sessions",
+        "integer",
+        "Possible sessions (two a day) in the window",
+        minimum=0,
+        maximum=400,
+        aliases=("sessions possible {}",),
+    ),
+    *before_after(
+        "attended_sessions",
+        "integer",
+        "Sessions attended in the window",
+        minimum=0,
+        maximum=400,
+        aliases=("sessions attended {}",),
+    ),
+)
+SESSION_RULES = (
+    Rule(
+        "not_more",
+        "attended_sessions_before",
+        "possible_sessions_before",
+        "attended sessions exceed possible sessions (before)",
+    ),
+    Rule(
+        "not_more",
+        "attended_sessions_after",
+        "possible_sessions_after",
+        "attended sessions exceed possible sessions (after)",
+    ),
+)
+SESSION_SETS = (
+    ("possible_sessions_before", "attended_sessions_before", "attendance_before"),
+    ("possible_sessions_after", "attended_sessions_after", "attendance_after"),
+)

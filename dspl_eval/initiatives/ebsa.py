@@ -1,6 +1,15 @@
 """EBSA support pilot: children and young people with emotionally based school avoidance."""
 
-from dspl_eval.initiatives.base import Column, Initiative, Rule, before_after, pupil_identity
+from dspl_eval.initiatives.base import (
+    SESSION_RULES,
+    SESSION_SETS,
+    SESSIONS,
+    Column,
+    Initiative,
+    Rule,
+    before_after,
+    pupil_identity,
+)
 
 PASS_FACTORS = (
     "feelings_about_school",
@@ -37,24 +46,6 @@ _PASS = tuple(
     )
 )
 
-_SESSIONS = (
-    *before_after(
-        "possible_sessions",
-        "integer",
-        "Possible sessions (two a day) in the window",
-        minimum=0,
-        maximum=400,
-        aliases=("sessions possible {}",),
-    ),
-    *before_after(
-        "attended_sessions",
-        "integer",
-        "Sessions attended in the window",
-        minimum=0,
-        maximum=400,
-        aliases=("sessions attended {}",),
-    ),
-)
 
 INITIATIVE = Initiative(
     key="ebsa",
@@ -104,7 +95,7 @@ INITIATIVE = Initiative(
             aliases=("end date",),
             example="15/12/2023",
         ),
-        *_SESSIONS,
+        *SESSIONS,
         *before_after(
             "attendance",
             "percent",
@@ -118,21 +109,7 @@ INITIATIVE = Initiative(
     rules=(
         Rule("order", "referral_date", "support_start", "support starts before the referral"),
         Rule("order", "support_start", "support_end", "support ends before it starts"),
-        Rule(
-            "not_more",
-            "attended_sessions_before",
-            "possible_sessions_before",
-            "attended sessions exceed possible sessions (before)",
-        ),
-        Rule(
-            "not_more",
-            "attended_sessions_after",
-            "possible_sessions_after",
-            "attended sessions exceed possible sessions (after)",
-        ),
+        *SESSION_RULES,
     ),
-    session_sets=(
-        ("possible_sessions_before", "attended_sessions_before", "attendance_before"),
-        ("possible_sessions_after", "attended_sessions_after", "attendance_after"),
-    ),
+    session_sets=SESSION_SETS,
 )

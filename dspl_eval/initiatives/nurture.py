@@ -1,6 +1,9 @@
 """Nurture groups: children placed in a nurture group, assessed with the Boxall Profile."""
 
 from dspl_eval.initiatives.base import (
+    SESSION_RULES,
+    SESSION_SETS,
+    SESSIONS,
     SUSPENSIONS,
     Column,
     Initiative,
@@ -49,24 +52,6 @@ _BOXALL = tuple(
     )
 )
 
-_SESSIONS = (
-    *before_after(
-        "possible_sessions",
-        "integer",
-        "Possible sessions (two a day) in the window",
-        minimum=0,
-        maximum=400,
-        aliases=("sessions possible {}",),
-    ),
-    *before_after(
-        "attended_sessions",
-        "integer",
-        "Sessions attended in the window",
-        minimum=0,
-        maximum=400,
-        aliases=("sessions attended {}",),
-    ),
-)
 
 INITIATIVE = Initiative(
     key="nurture",
@@ -123,7 +108,7 @@ INITIATIVE = Initiative(
             aliases=("date returned",),
             example="",
         ),
-        *_SESSIONS,
+        *SESSIONS,
         *before_after(
             "attendance",
             "percent",
@@ -137,21 +122,7 @@ INITIATIVE = Initiative(
     rules=(
         Rule("order", "date_joined", "date_left", "left the group before joining it"),
         Rule("order", "date_joined", "returned_date", "returned to class before joining the group"),
-        Rule(
-            "not_more",
-            "attended_sessions_before",
-            "possible_sessions_before",
-            "attended sessions exceed possible sessions (before)",
-        ),
-        Rule(
-            "not_more",
-            "attended_sessions_after",
-            "possible_sessions_after",
-            "attended sessions exceed possible sessions (after)",
-        ),
+        *SESSION_RULES,
     ),
-    session_sets=(
-        ("possible_sessions_before", "attended_sessions_before", "attendance_before"),
-        ("possible_sessions_after", "attended_sessions_after", "attendance_after"),
-    ),
+    session_sets=SESSION_SETS,
 )

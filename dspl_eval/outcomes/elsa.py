@@ -328,58 +328,8 @@ def reliable_sentence(ctx: Context, summary: measures.ReliableChangeSummary, who
     return text + "."
 
 
-def reliable_table(ctx: Context, summary: measures.ReliableChangeSummary) -> Shown:
-    """Improved / no reliable change / deteriorated / Total, suppressed with margins."""
-    table = pd.DataFrame(
-        {
-            ctx.people.capitalize(): [
-                summary.n_improved,
-                summary.n_no_reliable_change,
-                summary.n_deteriorated,
-                summary.n,
-            ]
-        },
-        index=pd.Index(
-            ["Improved", "No reliable change", "Deteriorated", "Total"], name="Category"
-        ),
-    )
-    return _counts_shown(ctx, table)
-
-
-def show_reliable_change(ctx: Context, summary: measures.ReliableChangeSummary, label: str) -> None:
-    """As :func:`dspl_eval.reporting.show_reliable_change`, but the scatter (which labels the
-    improved / no change / deteriorated counts) is drawn for commissioners only when none of
-    those counts is suppressed."""
-    from dspl_eval import plots
-
-    if summary.reason:
-        rp.show_markdown(f"Reliable change for {label} was not computed: {summary.reason}.")
-        return
-    rp.show_markdown(
-        f"A change of more than {summary.threshold:.1f} points is needed before it is larger "
-        "than the measurement error of the questionnaire (reliable change index, Jacobson & "
-        f"Truax 1991, reliability {summary.reliability:.2f})."
-    )
-    table = reliable_table(ctx, summary)
-    rp.show_table(ctx, table, f"{label}: reliable change")
-    if summary.n == 0 or ctx.too_few(summary.n):
-        return
-    if table.frame.eq(disclosure.SUPPRESSED).any().any():
-        rp.show_markdown(
-            f"The chart of individual {ctx.people} is not shown: it would reveal the counts "
-            "suppressed in the table."
-        )
-        return
-    plots.display(
-        plots.reliable_change_scatter(
-            summary.table["pre"].to_numpy(),
-            summary.table["post"].to_numpy(),
-            summary.threshold,
-            label,
-            higher_is_better=summary.higher_is_better,
-            noun=ctx.people,
-        )
-    )
+reliable_table = rp.reliable_table
+show_reliable_change = rp.show_reliable_change
 
 
 # ----------------------------------------------------------------------------- added value

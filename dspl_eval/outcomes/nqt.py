@@ -29,7 +29,17 @@ from dspl_eval import disclosure, measures, plots, stats
 from dspl_eval import reporting as rp
 from dspl_eval.errors import ConfigError
 from dspl_eval.initiatives.nqt import CONFIDENCE_TOPICS
-from dspl_eval.reporting import Context, FlagChange, PairedOutcome, Shown, fmt, fmt_change, fmt_p
+from dspl_eval.reporting import (
+    OTHER_GROUPS,
+    Context,
+    FlagChange,
+    PairedOutcome,
+    Shown,
+    fmt,
+    fmt_change,
+    fmt_p,
+    merge_small_groups,
+)
 
 ITEMS = tuple(f"conf_{topic}" for topic in CONFIDENCE_TOPICS)
 ITEM_LABELS = {
@@ -45,7 +55,6 @@ SCALE_LABEL = "Confidence score"
 UNDERSTANDING_LABEL = "Self-rated understanding"
 SATISFACTION = ("too little", "just right", "too much")
 NOT_ANSWERED = "Not answered"
-OTHER_GROUPS = "Other groups (merged: each too small to show)"
 BREAKDOWN_LABELS = {"role": "Role", "school": "School"}
 SIGNIFICANCE = 0.05
 
@@ -681,20 +690,6 @@ def show_guskey() -> None:
 
 
 # ----------------------------------------------------------------------------- breakdowns
-
-
-def merge_small_groups(sizes: pd.Series, threshold: int) -> dict[object, str]:
-    """Which groups to merge so that every group shown has at least ``threshold`` people:
-    groups below it go into one "other" group; if that is still too small (but not empty),
-    the smallest remaining groups join it until it is not. Returns ``{group: label}``."""
-    sizes = sizes.sort_values(kind="stable")
-    merged = list(sizes.index[sizes < threshold])
-    kept = [g for g in sizes.index if g not in merged]
-    while merged and sizes[merged].sum() < threshold and kept:
-        merged.append(kept.pop(0))
-    label = {g: str(g) for g in kept}
-    label.update(dict.fromkeys(merged, OTHER_GROUPS))
-    return label
 
 
 def breakdown_table(

@@ -17,9 +17,11 @@ import numpy as np
 import pandas as pd
 
 from dspl_eval import disclosure, measures, stats
+from dspl_eval import reporting as rp
 from dspl_eval.errors import ConfigError
 from dspl_eval.measures import BOXALL_HIGHER_IS_BETTER, BoxallSettings, ReliableChangeSummary
 from dspl_eval.reporting import (
+    OTHER_GROUPS,
     Context,
     FlagChange,
     PairedOutcome,
@@ -28,6 +30,7 @@ from dspl_eval.reporting import (
     fmt,
     fmt_change,
     fmt_p,
+    merge_small_groups,
     outcome_table,
     paired_outcome,
     protect,
@@ -69,7 +72,6 @@ GROUPING_WORDS = {
     "sen_status": "SEN status",
     "sex": "sex",
 }
-OTHER_GROUPS = "Other groups (merged: each too small to show)"
 
 
 # ----------------------------------------------------------------------------- settings
@@ -418,55 +420,12 @@ def show_reliable_changes(ctx: Context, changes: Mapping[str, ReliableChangeSumm
             show_markdown(f"{LABELS[measure]}: reliable change not computed — {summary.reason}.")
 
 
-def reliable_table(ctx: Context, summary: ReliableChangeSummary) -> Shown:
-    """Improved / no reliable change / deteriorated / total (primary and secondary
-    suppression along the total)."""
-    people = ctx.people.capitalize()
-    table = pd.DataFrame(
-        {
-            people: [
-                summary.n_improved,
-                summary.n_no_reliable_change,
-                summary.n_deteriorated,
-                summary.n,
-            ]
-        },
-        index=pd.Index(
-            ["Improved", "No reliable change", "Deteriorated", "Total"], name="Category"
-        ),
-    )
-    counted = disclosure.suppress_counts(
-        table, threshold=ctx.threshold, margins=True, audience=ctx.audience, people=ctx.people
-    )
-    return Shown(counted.display, (people,), counted.footnote)
+reliable_table = rp.reliable_table
 
 
 def show_reliable(ctx: Context, summary: ReliableChangeSummary, label: str) -> None:
-    """Like :func:`dspl_eval.reporting.show_reliable_change`, but the scatter (whose labels
-    state the count in each category) is drawn only when the table suppressed none of
-    those counts, so a chart never shows a count the table hides."""
-    from dspl_eval import plots
-
-    shown = reliable_table(ctx, summary)
-    show_markdown(
-        f"A change of at least {summary.threshold:.1f} points is needed before it is larger "
-        f"than the measurement error of the Boxall Profile (reliable change index, Jacobson "
-        f"& Truax 1991, reliability {summary.reliability:.2f} as set in the parameters)."
-    )
-    show_table(ctx, shown, f"{label}: reliable change")
-    hidden = any(isinstance(v, str) for v in shown.frame.iloc[:, 0])
-    if ctx.too_few(summary.n) or (ctx.commissioner and hidden):
-        return
-    plots.display(
-        plots.reliable_change_scatter(
-            summary.table["pre"].to_numpy(),
-            summary.table["post"].to_numpy(),
-            summary.threshold,
-            label,
-            higher_is_better=summary.higher_is_better,
-            noun=ctx.people,
-        )
-    )
+    """:func:`dspl_eval.reporting.show_reliable_change` worded for the Boxall Profile."""
+    rp.show_reliable_change(ctx, summary, label, instrument="the Boxall Profile")
 
 
 # ----------------------------------------------------------------------------- competence
@@ -863,23 +822,6 @@ def show_suspensions(ctx: Context, s: SuspensionChange) -> None:
 
 
 # ----------------------------------------------------------------------------- breakdowns
-
-
-def merge_small_groups(sizes: pd.Series, threshold: int) -> dict[object, object]:
-    """Which groups to merge so that every group shown has at least ``threshold`` people.
-
-    Groups below the threshold go into one "other" group; if that is still below the
-    threshold (but not empty), the smallest remaining groups join it until it is not.
-    Returns ``{group: shown label}``; a group keeps its own label unless merged.
-    """
-    sizes = sizes.sort_values(kind="stable")
-    merged = list(sizes.index[sizes < threshold])
-    kept = [g for g in sizes.index if g not in merged]
-    while merged and sizes[merged].sum() < threshold and kept:
-        merged.append(kept.pop(0))
-    label = {g: g for g in kept}
-    label.update({g: OTHER_GROUPS for g in merged})
-    return label
 
 
 def _group_values(ctx: Context, by: str) -> pd.Series:
