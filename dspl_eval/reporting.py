@@ -101,7 +101,8 @@ def load(
     if not parquet.is_file():
         raise DsplEvalError(
             f"no processed {key} data for {term} in {folder}: run "
-            f"`dspl-eval ingest --term {term} --data {data_dir}` first"
+            f"`dspl-eval ingest --term {term} --data {data_dir}` first (for the demo data: "
+            "`make report` or `dspl-eval demo` from the project folder)"
         )
     validation = json.loads((folder / "validation.json").read_text("utf-8"))
     quarantine_file = folder / f"{key}_quarantine.csv"
