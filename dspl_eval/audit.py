@@ -47,6 +47,7 @@ from dspl_eval.paths import DEFAULT_DATA, DEMO_DATA, TERM_PATTERN
 HTML_SUFFIXES = (".html", ".htm")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 NOTEBOOK_SUFFIXES = (".ipynb",)
+TEXT_SUFFIXES = (".log", ".txt", ".csv", ".md")
 RAW_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".txt")
 ID_COLUMNS = ("pupil_id", "participant_id")
 MIN_NAME_LENGTH = 3
@@ -551,7 +552,7 @@ def report_terms(report_dir: Path) -> tuple[str, ...]:
 def report_files(report_dir: Path) -> list[Path]:
     """Every HTML page and workbook under ``report_dir``, sorted; hidden files included (they
     travel in a zip too), Office lock files (``~$...``) left out."""
-    suffixes = HTML_SUFFIXES + XLSX_SUFFIXES + NOTEBOOK_SUFFIXES
+    suffixes = HTML_SUFFIXES + XLSX_SUFFIXES + NOTEBOOK_SUFFIXES + TEXT_SUFFIXES
     return sorted(
         p
         for p in report_dir.rglob("*")
@@ -625,6 +626,9 @@ def _scan_file(path: Path, identities: Identities, threshold: int) -> list[tuple
             return scan_html(text, identities, threshold)
         if path.suffix.lower() in NOTEBOOK_SUFFIXES:
             return scan_notebook(path, identities, threshold)
+        if path.suffix.lower() in TEXT_SUFFIXES:  # kernel logs and notes travel with reports
+            text = path.read_bytes().decode("utf-8", errors="replace")
+            return [("text", kind, detail) for kind, detail in identities.scan(text)]
         return scan_xlsx(path, identities, threshold)
     except Exception as error:  # fail safe: what cannot be read cannot be vouched for
         return [

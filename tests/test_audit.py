@@ -309,3 +309,13 @@ def test_report_folder_is_copied_intact(reports, data_root, tmp_path):
     page.write_text(page.read_text("utf-8").replace("Oakfield", "Zebedee"), "utf-8")
     assert not audit.audit_reports(copy, data_root).passed
     assert audit.audit_reports(reports, data_root).passed
+
+
+def test_kernel_logs_beside_the_reports_are_scanned_too(tmp_path):
+    """Executed notebooks and kernel logs travel with the reports; a UPN in a log fails."""
+    folder = tmp_path / "2023-24-autumn" / "notebooks"
+    folder.mkdir(parents=True)
+    (folder / "ebsa.kernel.log").write_text("WARNING something about B801200005001\n")
+    result = audit.audit_reports(tmp_path / "2023-24-autumn")
+    assert [f.kind for f in result.findings] == ["upn"]
+    assert "B801200005001" not in str(result.findings[0])  # masked, never repeated
