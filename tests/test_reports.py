@@ -83,22 +83,61 @@ def test_ebsa_headline_equals_stats_on_processed_data(demo_run):
         assert expected in html
 
 
-def test_every_outcome_table_matches_stats(demo_run):
-    """For every report, each row of its published outcome table (n, before and after
-    means) equals stats.paired_change on the processed columns it names."""
+def _pre_post(key: str, label: str, data: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The processed columns behind a published outcome row, computed here independently."""
+    if key == "elsa":  # total difficulties = the four difficulty scales, teacher-rated only
+        teacher = data[data["sdq_informant"] == "teacher"]
+        scales = ("emotional", "conduct", "hyperactivity", "peer")
+        return tuple(
+            teacher[[f"sdq_{s}_{when}" for s in scales]].astype(float).sum(axis=1, skipna=False)
+            for when in ("pre", "post")
+        )
     columns = {
         ("ebsa", "Attendance"): ("attendance_before", "attendance_after"),
-    }
-    term = DEMO_TERMS[-1]
-    for (key, label), (pre, post) in columns.items():
-        nb = nbformat.read(demo_run.reports / term / "notebooks" / f"{key}.ipynb", as_version=4)
-        summary = extract_summary(nb)
+        ("nurture", "Boxall developmental strands"): (
+            "boxall_developmental_pre",
+            "boxall_developmental_post",
+        ),
+        ("nurture", "Boxall diagnostic profile"): (
+            "boxall_diagnostic_pre",
+            "boxall_diagnostic_post",
+        ),
+        ("nqt", "Self-rated understanding"): ("understanding_pre", "understanding_post"),
+    }[(key, label)]
+    return data[columns[0]].astype(float), data[columns[1]].astype(float)
+
+
+def _close(shown: str, value: float) -> bool:
+    """A published, rounded figure (``"58%"``, ``"17.8"``) is ``value`` to its precision."""
+    text = shown.rstrip("%")
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return abs(float(text) - value) <= 0.5 * 10**-decimals + 1e-9
+
+
+@pytest.mark.parametrize(
+    ("key", "label"),
+    [
+        ("ebsa", "Attendance"),
+        ("elsa", "SDQ total difficulties (teacher-rated)"),
+        ("nurture", "Boxall developmental strands"),
+        ("nurture", "Boxall diagnostic profile"),
+        ("nqt", "Self-rated understanding"),
+    ],
+)
+def test_published_outcome_rows_match_stats(demo_run, key, label):
+    """Each report's headline table (n, before and after means) equals stats.paired_change
+    on the processed data, for every demo term."""
+    for term in DEMO_TERMS:
+        notebook = demo_run.reports / term / "notebooks" / f"{key}.ipynb"
+        summary = extract_summary(nbformat.read(notebook, as_version=4))
         table = next(t for t in summary["tables"] if t["name"] == "outcomes")
-        row = next(r for r in table["rows"] if r[0] == label)
+        cells = next(r for r in table["rows"] if r[0] == label)
+        row = dict(zip(table["columns"], cells, strict=True))
         data = pd.read_parquet(demo_run.data / "processed" / term / f"{key}.parquet")
-        result = stats.paired_change(data[pre].astype(float), data[post].astype(float))
-        assert row[table["columns"].index("n")] == result.n
-        assert row[table["columns"].index("Before (mean)")].rstrip("%") == f"{result.mean_pre:.0f}"
+        result = stats.paired_change(*_pre_post(key, label, data))
+        assert row["n"] == result.n
+        assert _close(row["Before (mean)"], result.mean_pre), (term, row)
+        assert _close(row["After (mean)"], result.mean_post), (term, row)
 
 
 DATA_URI = re.compile(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=\s]+")
