@@ -290,7 +290,15 @@ def ingest_file(path: Path, initiative: Initiative, key: Key) -> FileResult:
     result.sheet, result.header_row = header.sheet.name, header.row + 1
     result.header_mapping = {header.headers[c]: c for c in header.columns}
     result.dropped_columns, result.ignored_columns = header.dropped, header.ignored
-    _process_rows(result, header, initiative, key)
+    try:
+        _process_rows(result, header, initiative, key)
+    except Exception as error:  # a bug must cost one file, named, never the whole term
+        failed = FileResult(initiative.key, path, sha256=result.sha256)
+        failed.error = (
+            f"{path.name}: could not be processed — please report this as a dspl-eval bug "
+            f"({type(error).__name__}: {str(error)[:160]})"
+        )
+        return failed
     return result
 
 
@@ -690,9 +698,20 @@ def read_costs(path: Path) -> tuple[pd.DataFrame | None, str | None]:
 
 
 def needs_ingest(data_root: Path, term: str) -> bool:
-    """True when the term's processed data is missing or older than any raw file."""
+    """True when the term's processed data is missing, older than any raw file, or was made
+    from a different set of returns (a file added, renamed or removed since)."""
     done = processed_dir(data_root, term) / "validation.json"
     if not done.is_file():
+        return True
+    try:
+        ingested = {
+            (f["initiative"], f["file"]) for f in json.loads(done.read_text("utf-8"))["files"]
+        }
+    except (ValueError, KeyError, TypeError):
+        return True
+    source = raw_dir(data_root, term)
+    present = {(key, p.name) for key in INITIATIVES for p in return_files(source / key)}
+    if present != ingested:
         return True
     newest = max(
         (p.stat().st_mtime for p in raw_dir(data_root, term).rglob("*") if p.is_file()),

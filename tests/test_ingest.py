@@ -467,6 +467,28 @@ def test_needs_ingest(data_root):
     assert needs_ingest(data_root, TERM)
 
 
+def test_needs_ingest_when_a_return_is_removed(data_root):
+    # deleting a return leaves every remaining file older than validation.json: the set of
+    # files, not only their times, must decide whether the processed data is current
+    ingest_term(data_root, TERM, KEY)
+    assert not needs_ingest(data_root, TERM)
+    (data_root / "raw" / TERM / "ebsa" / R.ZEPHYR_FILE).unlink()
+    assert needs_ingest(data_root, TERM)
+
+
+def test_an_unexpected_failure_costs_one_named_file_not_the_term(data_root, monkeypatch):
+    import dspl_eval.ingest as ingest_module
+
+    def broken(*args, **kwargs):
+        raise KeyError("simulated bug")
+
+    monkeypatch.setattr(ingest_module, "_process_rows", broken)
+    result = ingest_term(data_root, TERM, KEY)
+    assert result.files and all(f.error for f in result.files)
+    assert all("could not be processed" in f.error and f.file.name in f.error for f in result.files)
+    assert all(f.rows_read == f.rows_kept + f.rows_quarantined == 0 for f in result.files)
+
+
 # ----------------------------------------------------------------------------- leaks
 
 
