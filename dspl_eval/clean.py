@@ -46,6 +46,19 @@ MISSING_WORDS = frozenset(
     }
 )
 
+#: Excel's error values and what each means, for the reason a school reads.
+EXCEL_ERRORS = {
+    "#DIV/0!": "a formula divides by zero",
+    "#N/A": "a lookup found nothing",
+    "#REF!": "a formula refers to a cell that was deleted",
+    "#VALUE!": "a formula was given the wrong kind of value",
+    "#NAME?": "a formula uses a name Excel does not know",
+    "#NUM!": "a formula gave an impossible number",
+    "#NULL!": "a formula refers to ranges that do not meet",
+    "#SPILL!": "a formula's results are blocked by other cells",
+    "#CALC!": "a formula could not be calculated",
+}
+
 _YES = frozenset({"y", "yes", "true", "1", "t"})
 _NO = frozenset({"n", "no", "false", "0", "f"})
 
@@ -82,8 +95,9 @@ _MONTHS = {
     for name in names
 }
 
-_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})$")
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]00:00(?::00(?:\.0+)?)?)?$")
+_TIME = r"(?:[ t]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?"
+_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})" + _TIME + "$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME + "$")
 _D_MON_Y = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([a-z]+)\.?,?[\s\-]+(\d{4}|\d{2})$")
 _YEAR_GROUP = re.compile(r"^(?:year|yr|y|ncy|nc year)?\s*(\d{1,2})(?:\.0+)?$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -128,17 +142,118 @@ def show_value(value: object) -> str:
     return str(value).strip()
 
 
-def _number(value: object) -> float:
-    """A real number from a numeric cell or text such as ``12`` or `` 12.5 ``."""
+def excel_error(value: object) -> str | None:
+    """The Excel error value a cell holds (``#DIV/0!``, ``#N/A`` …), or None."""
+    if isinstance(value, str):
+        text = value.strip().upper()
+        if text in EXCEL_ERRORS:
+            return text
+    return None
+
+
+def excel_error_reason(error: str) -> str:
+    """The quarantine reason for a cell holding an Excel error value."""
+    return (
+        f"Excel error {error} in this cell ({EXCEL_ERRORS[error]}): "
+        "correct the formula or type the value in"
+    )
+
+
+_PLAIN = re.compile(r"^[+-]?\d+$")
+_DOT = re.compile(r"^[+-]?(?:\d*\.\d+|\d+\.)$")
+_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+_THREE = re.compile(r"^[+-]?\d{1,3}[.,]\d{3}$")  # 1,234 or 1.234: a group or a decimal?
+_GROUPED_COMMA = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")  # 1,234,567 / 1,234.5
+_GROUPED_DOT = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?$")  # 1.234.567 / 1.234,5
+
+
+def separator_evidence(value: object) -> str | None:
+    """Which decimal separator a text cell shows it uses: ``","``, ``"."`` or None.
+
+    ``0,5`` and ``1.234,5`` can only use a decimal comma; ``85.3`` and ``1,234.5`` only a
+    decimal point. ``1,234``, ``1.234`` and whole numbers say nothing.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip().removesuffix("%").strip()
+    if _THREE.match(text) or _PLAIN.match(text):
+        return None
+    if _COMMA.match(text) or (_GROUPED_DOT.match(text) and ("," in text or text.count(".") > 1)):
+        return ","
+    if _DOT.match(text) or (_GROUPED_COMMA.match(text) and ("." in text or text.count(",") > 1)):
+        return "."
+    return None
+
+
+def decimal_style(values: list[object]) -> str | None:
+    """The decimal separator a set of cells uses: ``","``, ``"."``, or None (no evidence or
+    both kinds, so cells such as ``1,234`` stay ambiguous)."""
+    seen = {separator_evidence(v) for v in values} - {None}
+    return seen.pop() if len(seen) == 1 else None
+
+
+def _number_from_text(text: str, decimal: str | None) -> float:
+    """A number written as text, read with the column's decimal separator.
+
+    ``decimal`` is ``","`` (the column or file uses decimal commas), ``"."`` (it uses
+    decimal points, so a comma groups thousands) or None (no evidence either way). A cell
+    that could mean two different numbers is refused, never guessed.
+    """
+    text = text.strip()
+    if _PLAIN.match(text):
+        return float(text)
+    if _THREE.match(text):
+        return _three_digit_group(text, decimal)
+    if _DOT.match(text):
+        return float(text)
+    if _COMMA.match(text):
+        return float(text.replace(",", "."))
+    if _GROUPED_COMMA.match(text) and decimal != ",":
+        return float(text.replace(",", ""))
+    if _GROUPED_DOT.match(text) and decimal != ".":
+        return float(text.replace(".", "").replace(",", "."))
+    if _GROUPED_COMMA.match(text) or _GROUPED_DOT.match(text):
+        raise CellError(
+            f"a number: {text} uses the other decimal separator from the rest of this column "
+            "— write it without a thousands separator"
+        )
+    raise CellError("a number")
+
+
+def _three_digit_group(text: str, decimal: str | None) -> float:
+    """``1,234`` or ``1.234``: a decimal separator or a thousands separator?
+
+    The column's separator decides; with no evidence ``1.234`` is read the UK way (1.234)
+    and ``1,234`` is refused, since a laptop set to a decimal-comma locale writes it for
+    1.234 and a UK one for 1234.
+    """
+    separator = "," if "," in text else "."
+    if separator == "." and decimal in (".", None):
+        return float(text)
+    if separator == "," and decimal == ",":
+        return float(text.replace(",", "."))
+    if separator == "," and decimal == ".":
+        return float(text.replace(",", ""))
+    if separator == ",":
+        raise CellError(
+            f"a number: {text} is ambiguous (1234 or 1.234?) and no other cell in this file "
+            "shows whether a comma is a decimal point — write it without a thousands "
+            "separator, with a decimal point"
+        )
+    raise CellError(
+        f"a number: {text} is ambiguous in a file that uses decimal commas (1234 or 1.234?) "
+        "— write it without a thousands separator"
+    )
+
+
+def _number(value: object, decimal: str | None = ".") -> float:
+    """A real number from a numeric cell or text such as ``12``, `` 12.5 `` or ``0,5``."""
     if isinstance(value, bool):
         raise CellError("a number")
     if isinstance(value, int | float | np.integer | np.floating):
         number = float(value)
     elif isinstance(value, str):
-        try:
-            number = float(value.strip().replace(",", ""))
-        except ValueError:
-            raise CellError("a number") from None
+        number = _number_from_text(value, decimal)
     else:
         raise CellError("a number")
     if not math.isfinite(number):
@@ -146,9 +261,9 @@ def _number(value: object) -> float:
     return number
 
 
-def parse_integer(value: object) -> int:
+def parse_integer(value: object, decimal: str | None = ".") -> int:
     """A whole number: ``3``, ``3.0`` or ``"3"``; ``3.5`` is an error."""
-    number = _number(value)
+    number = _number(value, decimal)
     if not number.is_integer():
         raise CellError("a whole number")
     if abs(number) >= 2**53:  # beyond exact integers in a spreadsheet (and pandas' Int64)
@@ -156,11 +271,12 @@ def parse_integer(value: object) -> int:
     return int(number)
 
 
-def parse_number(value: object) -> float:
-    return _number(value)
+def parse_number(value: object, decimal: str | None = ".") -> float:
+    """A real number; ``decimal`` is the separator the column uses (see ``_number_from_text``)."""
+    return _number(value, decimal)
 
 
-def parse_percent(value: object) -> tuple[float, bool]:
+def parse_percent(value: object, decimal: str | None = ".") -> tuple[float, bool]:
     """A percentage and whether it was unambiguous.
 
     ``"58%"`` → (58.0, True); ``58`` → (58.0, True); ``0.58`` → (0.58, False): a bare number
@@ -168,8 +284,8 @@ def parse_percent(value: object) -> tuple[float, bool]:
     :func:`parse_column` (all such values → fractions; mixed with other styles → error).
     """
     if isinstance(value, str) and value.strip().endswith("%"):
-        return _number(value.strip()[:-1]), True
-    number = _number(value)
+        return _number(value.strip()[:-1], decimal), True
+    number = _number(value, decimal)
     return number, not (0 < number <= 1)
 
 
@@ -190,6 +306,7 @@ def parse_date(value: object) -> dt.date:
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, dt.datetime):
+        _require_midnight(value.time())
         date = value.date()
     elif isinstance(value, dt.date):
         date = value
@@ -204,7 +321,32 @@ def parse_date(value: object) -> dt.date:
     return date
 
 
+def _require_midnight(time: dt.time) -> None:
+    """Refuse a date whose time of day is not midnight: which day was meant is unclear."""
+    if time != dt.time():
+        raise CellError(
+            f"a date without a time of day (this cell also says {time.strftime('%H:%M')}; "
+            "a date with the time 00:00 is fine)"
+        )
+
+
+def _time_of(groups: tuple[str | None, ...]) -> None:
+    """Check the optional time part (hours, minutes, seconds, fraction) of a date text."""
+    hours, minutes, seconds, fraction = groups
+    if hours is None:
+        return
+    try:
+        time = dt.time(int(hours), int(minutes), int(seconds or 0))
+    except ValueError:
+        raise CellError("a date (dd/mm/yyyy) with, at most, the time 00:00") from None
+    if fraction and int(fraction):
+        time = time.replace(microsecond=1)
+    _require_midnight(time)
+
+
 def _excel_serial(number: float) -> dt.date:
+    if 1 <= number < 100_000 and not number.is_integer():
+        _require_midnight((dt.datetime(2000, 1, 1) + dt.timedelta(days=number % 1)).time())
     if not number.is_integer() or not 1 <= number < 100_000:
         raise CellError("a date (dd/mm/yyyy)")
     return _EXCEL_EPOCH + dt.timedelta(days=int(number))
@@ -213,9 +355,11 @@ def _excel_serial(number: float) -> dt.date:
 def _date_from_text(text: str) -> dt.date:
     try:
         if match := _DMY.match(text):
-            day, month, year = (int(g) for g in match.groups())
+            _time_of(match.groups()[3:])
+            day, month, year = (int(g) for g in match.groups()[:3])
         elif match := _ISO.match(text):
-            year, month, day = (int(g) for g in match.groups())
+            _time_of(match.groups()[3:])
+            year, month, day = (int(g) for g in match.groups()[:3])
         elif match := _D_MON_Y.match(text):
             day, year = int(match.group(1)), int(match.group(3))
             month = _MONTHS[match.group(2)]
@@ -231,14 +375,32 @@ def _date_from_text(text: str) -> dt.date:
         raise CellError("a real date, day first (dd/mm/yyyy)") from None
 
 
-def parse_likert(value: object) -> int:
+def parse_likert(value: object, decimal: str | None = ".") -> int:
     """1-5, or the words strongly disagree … strongly agree."""
     if isinstance(value, str) and value.strip().lower() in _LIKERT_WORDS:
         return _LIKERT_WORDS[value.strip().lower()]
     try:
-        return parse_integer(value)
+        return parse_integer(value, decimal)
     except CellError:
         raise CellError("1-5 or strongly disagree … strongly agree") from None
+
+
+_SDQ_ANSWERS = {"not true": 0, "somewhat true": 1, "certainly true": 2}
+
+
+def parse_sdq_item(value: object) -> int:
+    """An SDQ item answer as ticked: 0-2, or not true / somewhat true / certainly true."""
+    if isinstance(value, str):
+        text = " ".join(value.strip().lower().split())
+        if text in _SDQ_ANSWERS:
+            return _SDQ_ANSWERS[text]
+    try:
+        answer = parse_integer(value)
+    except CellError:
+        answer = -1
+    if answer not in (0, 1, 2):
+        raise CellError("an SDQ answer: 0, 1, 2 or not true / somewhat true / certainly true")
+    return answer
 
 
 def parse_year_group(value: object) -> int:
@@ -352,8 +514,8 @@ def _text(value: object) -> str:
     return text
 
 
-def parser_for(column: Column) -> Callable[[object], object]:
-    """The cell parser for a column's kind."""
+def parser_for(column: Column, decimal: str | None = ".") -> Callable[[object], object]:
+    """The cell parser for a column's kind; numbers read with the ``decimal`` separator."""
     match column.kind:
         case "text" | "ref":
             return _text
@@ -362,27 +524,30 @@ def parser_for(column: Column) -> Callable[[object], object]:
         case "category" | "sex":
             return _category(column)
         case "integer":
-            return parse_integer
+            return lambda value: parse_integer(value, decimal)
         case "number":
-            return parse_number
+            return lambda value: parse_number(value, decimal)
         case "yes_no":
             return parse_yes_no
         case "date":
             return parse_date
         case "likert":
-            return parse_likert
+            return lambda value: parse_likert(value, decimal)
+        case "sdq_item":
+            return parse_sdq_item
         case "year_group":
             return parse_year_group
         case "sen_status":
             return parse_sen_status
         case "percent":
-            return parse_percent
+            return lambda value: parse_percent(value, decimal)
     raise ValueError(f"no parser for kind {column.kind!r}")
 
 
 _DTYPES = {
     "integer": "Int64",
     "likert": "Int64",
+    "sdq_item": "Int64",
     "year_group": "Int64",
     "number": "float64",
     "percent": "float64",
@@ -401,15 +566,20 @@ def empty_column(column: Column, length: int, index: pd.Index | None = None) -> 
     return pd.Series([None] * length, index=index, dtype=dtype_for(column), name=column.name)
 
 
-def parse_column(raw: pd.Series, column: Column) -> ParsedColumn:
+NUMERIC_KINDS = frozenset({"integer", "number", "percent", "likert", "sdq_item"})
+
+
+def parse_column(raw: pd.Series, column: Column, decimal: str | None = ".") -> ParsedColumn:
     """Parse every cell of ``raw`` as ``column``; unreadable cells get a reason in ``errors``.
 
-    Missing words become NA (not an error). Percentages: when every present value is a bare
-    number from 0 to 1 the column is read as fractions (×100); when such values are mixed
-    with ``58``/``58%`` styles they are ambiguous and each is an error.
+    ``decimal`` is the decimal separator of the column (or, failing evidence there, of the
+    file): see :func:`decimal_style`. Excel error values (``#DIV/0!`` …) are errors naming
+    the error. Missing words become NA (not an error). Percentages: when every present
+    value is a bare number from 0 to 1 the column is read as fractions (×100); when such
+    values are mixed with ``58``/``58%`` styles they are ambiguous and each is an error.
     """
     codes, uniques = _factorize(raw.to_numpy(dtype=object))
-    parse = parser_for(column)
+    parse = parser_for(column, decimal)
     parsed: list[object] = []
     problems: list[object] = []
     valid_upns = _valid_upns(uniques) if column.kind == "upn" else [None] * len(uniques)
@@ -417,6 +587,10 @@ def parse_column(raw: pd.Series, column: Column) -> ParsedColumn:
         if upn is not None:  # checked in bulk; anything else gets stdnum's own verdict
             parsed.append(upn)
             problems.append(None)
+            continue
+        if error := excel_error(value):
+            parsed.append(None)
+            problems.append(excel_error_reason(error))
             continue
         if is_missing(value):
             parsed.append(None)

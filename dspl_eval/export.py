@@ -10,13 +10,22 @@
 - :func:`find_external_resources` — the network loads an HTML page would make (used by the
   above and by the tests).
 - :func:`report_css` — the house style, for pages made without nbconvert (the index).
+- :func:`chart_attribute` — a chart's ``dspl-chart`` metadata as the value of the
+  ``<img data-dspl-chart="...">`` attribute (JSON, HTML-escaped), for the audit.
+
+Page metadata: the template writes ``<meta name="dspl-eval-edition|term|threshold|
+initiative|data-fingerprint" content="...">`` from ``nb.metadata["dspl_eval"]`` (set by
+:mod:`dspl_eval.runner`); a notebook without it gets none.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import html as html_module
+import json
 import logging
+import math
 import os
 import re
 import shutil
@@ -35,6 +44,7 @@ from dspl_eval.errors import DisclosureError, DsplEvalError
 __all__ = [
     "TEMPLATE_DIR",
     "TEMPLATE_NAME",
+    "chart_attribute",
     "find_chromium",
     "find_external_resources",
     "html_exporter",
@@ -77,9 +87,49 @@ def html_exporter() -> HTMLExporter:
         embed_images=True,  # local images in markdown cells become data: URIs
         sanitize_html=False,  # our own notebooks' outputs (pandas tables with <style>)
     )
+    exporter.register_filter("dspl_chart_attribute", chart_attribute)
+    exporter.register_filter("dspl_meta_tags", meta_tags)
     # cells tagged like this never reach a report (standard Jupyter Book / nbconvert tags)
     exporter.register_preprocessor(_tag_remover(), enabled=True)
     return exporter
+
+
+#: ``nb.metadata["dspl_eval"]`` keys written as ``<meta name="dspl-eval-...">``, in order
+META_KEYS = ("edition", "term", "threshold", "initiative", "data_fingerprint")
+
+
+def meta_tags(metadata: object) -> str:
+    """The ``<meta name="dspl-eval-...">`` tags for a notebook's ``dspl_eval`` metadata."""
+    if not isinstance(metadata, dict):
+        return ""
+    tags = []
+    for key in META_KEYS:
+        value = metadata.get(key)
+        if value is None:
+            continue
+        name = "dspl-eval-" + key.replace("_", "-")
+        tags.append(f'<meta name="{name}" content="{html_module.escape(str(value))}">')
+    return "\n".join(tags)
+
+
+def _plain_json(value: object) -> object:
+    """NaN and infinities (not JSON) become null; containers are walked."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_json(v) for v in value]
+    return value
+
+
+def chart_attribute(chart: object) -> str:
+    """``data-dspl-chart="..."`` for an image whose metadata carries ``dspl-chart``;
+    "" without one. The value is ``json.dumps`` of the metadata, HTML-escaped."""
+    if chart is None or chart == "":
+        return ""
+    text = json.dumps(_plain_json(chart), ensure_ascii=False, default=str)
+    return f' data-dspl-chart="{html_module.escape(text, quote=True)}"'
 
 
 def _tag_remover():

@@ -6,12 +6,19 @@
 reason) and ``validation.json`` (read = kept + quarantined for every file). Raw files are
 only ever read. Names, dates of birth, addresses and unknown columns are dropped on
 receipt and written nowhere.
+
+Nothing is silent (issue 12): cells are read as Excel shows them (percentage formats and
+error values come from the sheet's XML, which calamine does not expose), merged cells are
+filled from their top cell, a two-row header is combined, every unused header is listed
+(with the column a close one probably meant), SDQ item answers are scored into the scales,
+and a return with no column for an outcome the report needs is not ready to send.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import hashlib
 import io
 import json
@@ -19,6 +26,7 @@ import os
 import re
 import secrets
 import tempfile
+import zipfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,13 +34,23 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import python_calamine
 
 from dspl_eval import __version__
-from dspl_eval.clean import empty_column, parse_column, parse_number, show_value
+from dspl_eval.clean import (
+    EXCEL_ERRORS,
+    NUMERIC_KINDS,
+    decimal_style,
+    empty_column,
+    parse_column,
+    parse_number,
+    show_value,
+)
 from dspl_eval.errors import DsplEvalError, InputFileError, MissingColumnsError
 from dspl_eval.identity import Key, load_key, normalise_ref, pseudonymise
 from dspl_eval.initiatives import INITIATIVES, Initiative, get
-from dspl_eval.initiatives.base import DROPPED_HEADERS, normalise_header
+from dspl_eval.initiatives.base import DROPPED_HEADERS, ItemSet, normalise_header
+from dspl_eval.initiatives.elsa import SDQ_ITEM_WORDING
 from dspl_eval.paths import processed_dir, raw_dir
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -47,12 +65,21 @@ _TOTAL = re.compile(
 TOTAL_REASON = "a Total or summary row, not a child"
 
 
+#: A merged range, 0-based and inclusive: (first row, first column, last row, last column).
+Merge = tuple[int, int, int, int]
+
+
 @dataclass
 class Sheet:
-    """One sheet of a return as read: every cell, no header applied (row i is Excel row i+1)."""
+    """One sheet of a return as read: every cell, no header applied (row i is Excel row i+1).
+
+    ``merges`` are the sheet's merged ranges (already filled from their top-left cell), or
+    None where the format cannot have any (CSV).
+    """
 
     name: str
     cells: pd.DataFrame
+    merges: list[Merge] | None = None
 
 
 @dataclass
@@ -69,6 +96,10 @@ class FileResult:
     header_mapping: dict[str, str] = field(default_factory=dict)
     dropped_columns: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    unmapped_columns: list[dict[str, str | None]] = field(default_factory=list)
+    missing_outcomes: list[dict[str, object]] = field(default_factory=list)
+    scored_items: list[dict[str, object]] = field(default_factory=list)
+    merged_cells_filled: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     error: str | None = None
     sha256: str = ""
@@ -97,6 +128,10 @@ class FileResult:
             "header_mapping": self.header_mapping,
             "dropped_identifying_columns": self.dropped_columns,
             "ignored_columns": self.ignored_columns,
+            "unmapped_columns": self.unmapped_columns,
+            "missing_outcomes": self.missing_outcomes,
+            "scored_items": self.scored_items,
+            "merged_cells_filled": self.merged_cells_filled,
             "notes": self.notes,
             "error": self.error,
         }
@@ -126,23 +161,196 @@ def read_sheets(path: Path) -> list[Sheet]:
             f"{path.name}: not a spreadsheet (expected .xlsx, .xls or .csv, got {suffix or 'none'})"
         )
     try:
-        book = pd.read_excel(
-            path,
-            sheet_name=None,
-            header=None,
-            engine="calamine",
-            dtype=object,
-            keep_default_na=False,
-            na_values=[""],
-        )
+        sheets = _read_workbook(path)
     except Exception as error:  # calamine raises its own types for corrupt files
         raise InputFileError(
             f"{path.name}: cannot be read as a spreadsheet ({_short(error)})"
         ) from None
-    sheets = [Sheet(str(name), frame) for name, frame in book.items()]
+    if suffix in {".xlsx", ".xlsm"}:
+        _apply_xlsx_cell_facts(path, sheets)
+    for sheet in sheets:
+        _fill_merges(sheet)
     if not any(len(s.cells) for s in sheets):
         raise InputFileError(f"{path.name}: every sheet is empty")
     return sheets
+
+
+def _calamine_cell(value: object) -> object:
+    """A calamine value as ``pandas.read_excel`` gives it: whole floats as int, dates as
+    datetimes, blank as NaN."""
+    kind = value.__class__
+    if kind is float:
+        return int(value) if value.is_integer() else value
+    if kind is str:
+        return np.nan if value == "" else value
+    if kind is dt.date:
+        return dt.datetime(value.year, value.month, value.day)
+    return value
+
+
+def _read_workbook(path: Path) -> list[Sheet]:
+    """Every worksheet of a workbook with python-calamine, cells from A1, with merged ranges."""
+    book = python_calamine.load_workbook(path)
+    sheets = []
+    for meta in book.sheets_metadata:
+        if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
+            continue
+        sheet = book.get_sheet_by_name(meta.name)
+        rows = sheet.to_python(skip_empty_area=False)
+        cells = pd.DataFrame([[_calamine_cell(c) for c in row] for row in rows], dtype=object)
+        try:
+            ranges = sheet.merged_cell_ranges
+        except Exception:  # a format calamine cannot give merges for
+            ranges = None
+        merges = None if ranges is None else [(a[0], a[1], b[0], b[1]) for a, b in ranges]
+        sheets.append(Sheet(str(meta.name), cells, merges))
+    return sheets
+
+
+def _fill_merges(sheet: Sheet) -> None:
+    """Give every cell of a merged range the value of its top-left cell (what Excel shows)."""
+    cells = sheet.cells
+    for top, left, bottom, right in sheet.merges or ():
+        if top >= len(cells) or left >= cells.shape[1]:
+            continue
+        bottom, right = min(bottom, len(cells) - 1), min(right, cells.shape[1] - 1)
+        cells.iloc[top : bottom + 1, left : right + 1] = cells.iat[top, left]
+
+
+# ----------------------------------------------------------------------------- xlsx cell facts
+# calamine reads an Excel error cell as blank and gives no number formats. These are read
+# from the sheet's XML directly: one pass over the bytes for error cells (t="e") and, only
+# when the workbook has percentage formats, for the cells styled with them.
+
+_XML_CELL_REF = rb'r="([A-Z]{1,3})(\d+)"'
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_TAG_TAIL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})(\d+)"$')
+_ERROR_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_BUILTIN_PERCENT_FORMATS = {9, 10}
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _column_index(letters: bytes) -> int:
+    """0-based column of ``A``, ``Z``, ``AA`` …"""
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number - 1
+
+
+def _xlsx_sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → its XML part inside the archive (workbook.xml and its relationships)."""
+    from xml.etree import ElementTree
+
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    parts = {}
+    for sheet in workbook.iter(f"{_MAIN_NS}sheet"):
+        target = targets.get(sheet.get(f"{_REL_NS}id"), "")
+        target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        parts[sheet.get("name", "")] = target
+    return parts
+
+
+def _percent_styles(archive: zipfile.ZipFile) -> set[int]:
+    """The cell style indices (``s="N"``) whose number format shows a percentage."""
+    from xml.etree import ElementTree
+
+    try:
+        styles = ElementTree.fromstring(archive.read("xl/styles.xml"))
+    except KeyError:
+        return set()
+    codes = {
+        int(f.get("numFmtId", -1)): f.get("formatCode", "")
+        for f in styles.iter(f"{_MAIN_NS}numFmt")
+    }
+    percent_ids = set(_BUILTIN_PERCENT_FORMATS)
+    percent_ids |= {i for i, code in codes.items() if "%" in re.sub(r'"[^"]*"|\\.', "", code)}
+    cell_xfs = styles.find(f"{_MAIN_NS}cellXfs")
+    if cell_xfs is None:
+        return set()
+    return {
+        index
+        for index, xf in enumerate(cell_xfs.iter(f"{_MAIN_NS}xf"))
+        if int(xf.get("numFmtId", 0)) in percent_ids
+    }
+
+
+def _percent_text(value: object) -> object:
+    """A number shown with a percentage format, as the text Excel shows (0.853 → ``85.3%``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return value  # text, TRUE/FALSE and blank cells show no percentage
+    return f"{round(value * 100, 10)!r}%".replace(".0%", "%")
+
+
+def _apply_xlsx_cell_facts(path: Path, sheets: list[Sheet]) -> None:
+    """Put back what calamine loses: Excel error values and percentage-formatted numbers."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = _xlsx_sheet_parts(archive)
+            percent = _percent_styles(archive)
+            for sheet in sheets:
+                if sheet.name in parts and len(sheet.cells):
+                    xml = archive.read(parts[sheet.name])
+                    _mark_error_cells(sheet, xml)
+                    _mark_percent_cells(sheet, xml, percent)
+    except (KeyError, zipfile.BadZipFile, SyntaxError, ValueError):
+        return  # a workbook laid out unusually: calamine's values stand
+
+
+def _cell_at(xml: bytes, position: int) -> tuple[int, int, int] | None:
+    """(row, column, end of the tag) of the ``<c …>`` tag around ``position``, 0-based."""
+    start = xml.rfind(b"<", 0, position)
+    end = xml.find(b">", position)
+    match = _CELL_REF.search(xml, start, end) if start >= 0 and end >= 0 else None
+    if match is None:
+        return None
+    return int(match.group(2)) - 1, _column_index(match.group(1)), end
+
+
+def _mark_error_cells(sheet: Sheet, xml: bytes) -> None:
+    """Replace the blank calamine gave for an error cell by its error text (``#DIV/0!``)."""
+    cells = sheet.cells
+    position = xml.find(b't="e"')
+    while position >= 0:
+        found = _cell_at(xml, position)
+        if found is not None and xml[found[2] - 1 : found[2]] != b"/":
+            row, column, end = found
+            stop = xml.find(b"c>", end)  # the cell's closing tag (``</c>``)
+            value = _ERROR_VALUE.search(xml, end, stop if stop > 0 else len(xml))
+            error = value.group(1).decode("ascii", "replace").strip().upper() if value else ""
+            if row < len(cells) and column < cells.shape[1] and error in EXCEL_ERRORS:
+                cells.iat[row, column] = error
+        position = xml.find(b't="e"', position + 5)
+
+
+def _mark_percent_cells(sheet: Sheet, xml: bytes, styles: set[int]) -> None:
+    """Show each number in a percentage-formatted cell as Excel does (0.853 → ``85.3%``).
+
+    Excel and openpyxl write a cell's attributes as ``<c r="E5" s="3" …>``: the style
+    attributes are found by a literal search, the cell reference just before each, and the
+    cells are changed a column at a time.
+    """
+    present = [i for i in sorted(styles) if f' s="{i}"'.encode() in xml]
+    if not present:
+        return
+    ids = "|".join(map(str, present)).encode()
+    rows_by_column: dict[bytes, list[int]] = {}
+    for hit in re.finditer(rb' s="(?:' + ids + rb')"', xml):  # a literal: a fast search
+        tag = _TAG_TAIL.search(xml, max(0, hit.start() - 24), hit.start())
+        if tag is not None:  # a cell's style, not a row's (<row r="5" s="3">)
+            rows_by_column.setdefault(tag.group(1), []).append(int(tag.group(2)) - 1)
+    cells = sheet.cells
+    for letters, rows in rows_by_column.items():
+        column = _column_index(letters)
+        if column >= cells.shape[1]:
+            continue
+        positions = np.array([r for r in rows if r < len(cells)], dtype=np.int64)
+        values = cells[column].to_numpy(dtype=object, copy=True)
+        values[positions] = [_percent_text(v) for v in values[positions]]
+        cells[column] = values
 
 
 def _short(error: Exception) -> str:
@@ -204,47 +412,131 @@ def _read_csv(path: Path) -> pd.DataFrame:
 @dataclass
 class _Header:
     sheet: Sheet
-    row: int  # 0-based position in sheet.cells
+    row: int  # 0-based position in sheet.cells (the lower row of a two-row header)
     columns: dict[str, int]  # canonical name → position
     headers: dict[str, str]  # canonical name → header text as written
     dropped: list[str]
     ignored: list[str]
     score: int
+    rows: int = 1  # 2 when a row of group headings sits above the sub-headings
+    items: dict[tuple[str, str], int] = field(default_factory=dict)  # (occasion, item) → pos
+    item_headers: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
-def _match_row(cells: Iterable[object], lookup: dict[str, str]) -> _Header:
-    columns: dict[str, int] = {}
-    headers: dict[str, str] = {}
-    dropped: list[str] = []
-    ignored: list[str] = []
-    for position, cell in enumerate(cells):
-        if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+#: Words of a group heading that say nothing about the column ("Before support").
+_GROUP_FILLER = frozenset({"support", "intervention", "programme", "the", "of", "in", "window"})
+
+#: A header cell: the text shown, then the normalised keys to try, best first.
+_Candidate = tuple[str, list[str]]
+
+
+def _header_text(cell: object) -> str:
+    """A header cell as text with its spacing collapsed ('' for a blank cell)."""
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+        return ""
+    return " ".join(str(cell).split())
+
+
+def _single_row(cells: Iterable[object]) -> list[_Candidate]:
+    """The candidates of a one-row header: each cell's own text."""
+    texts = [_header_text(c) for c in cells]
+    return [(t, [normalise_header(t)] if t else []) for t in texts]
+
+
+def _without_filler(text: str) -> str:
+    return " ".join(w for w in text.split() if w.lower() not in _GROUP_FILLER)
+
+
+def _two_rows(group_cells: list[object], sub_cells: list[object], fill: bool) -> list[_Candidate]:
+    """The candidates of a two-row header: "Before support" over "Attended" gives
+    "Before support / Attended", tried as before+attended and attended+before; a cell with
+    nothing above (or nothing below) stands alone. ``fill`` carries a group heading right
+    across blank cells (a CSV, or a workbook whose group cells were not merged)."""
+    groups = [_header_text(c) for c in group_cells]
+    subs = [_header_text(c) for c in sub_cells]
+    if fill:
+        last = ""
+        for position, group in enumerate(groups):
+            last = group or (last if subs[position] else "")
+            groups[position] = last
+    out: list[_Candidate] = []
+    for group, sub in zip(groups, subs, strict=True):
+        if not sub or not group or group == sub:
+            text = sub or group
+            out.append((text, [normalise_header(text)] if text else []))
             continue
-        text = " ".join(str(cell).split())
-        key = normalise_header(text)
-        if not key:
+        short = _without_filler(group)
+        keys = [
+            normalise_header(f"{short} {sub}"),
+            normalise_header(f"{sub} {short}"),
+            normalise_header(f"{group} {sub}"),
+            normalise_header(f"{sub} {group}"),
+            normalise_header(sub),
+        ]
+        out.append((f"{group} / {sub}", list(dict.fromkeys(keys))))
+    return out
+
+
+def _match_candidates(
+    candidates: list[_Candidate], lookup: dict[str, str], items: dict[str, tuple[ItemSet, str]]
+) -> _Header:
+    """Map each header cell to a canonical column (or an item answer), first key that fits."""
+    header = _Header(None, 0, {}, {}, [], [], 0)  # type: ignore[arg-type]
+    for position, (text, keys) in enumerate(candidates):
+        if not keys or not keys[0]:
             continue
-        if key in DROPPED_HEADERS:
-            dropped.append(text)
-        elif key in lookup and lookup[key] not in columns:
-            columns[lookup[key]] = position
-            headers[lookup[key]] = text
-        else:
-            ignored.append(text)
-    return _Header(None, 0, columns, headers, dropped, ignored, len(columns))  # type: ignore[arg-type]
+        if any(k in DROPPED_HEADERS for k in keys[:1]) or keys[-1] in DROPPED_HEADERS:
+            header.dropped.append(text)
+            continue
+        name = next(
+            (lookup[k] for k in keys if k in lookup and lookup[k] not in header.columns), None
+        )
+        if name is not None:
+            header.columns[name] = position
+            header.headers[name] = text
+            continue
+        item = next((items[k] for k in keys if k in items), None)
+        if item is not None and (item[0].occasion, item[1]) not in header.items:
+            header.items[(item[0].occasion, item[1])] = position
+            header.item_headers[(item[0].occasion, item[1])] = text
+            continue
+        header.ignored.append(text)
+    header.score = len(header.columns) + len(header.items)
+    return header
+
+
+def _has_horizontal_merge(sheet: Sheet, row: int) -> bool:
+    """True when a merged range spanning columns covers ``row`` of the sheet."""
+    return any(
+        top <= row <= bottom and left < right for top, left, bottom, right in sheet.merges or ()
+    )
 
 
 def find_header(sheets: list[Sheet], initiative: Initiative, file_name: str) -> _Header:
-    """The sheet and row whose cells match the most of the initiative's columns."""
+    """The sheet and row whose cells match the most of the initiative's columns.
+
+    A row of group headings above the sub-headings ("Before support" merged over
+    "Possible | Attended") is combined with them when that maps more columns than either
+    row alone.
+    """
     lookup = initiative.header_lookup()
+    items = initiative.item_lookup()
     best: _Header | None = None
     for sheet in sheets:
         top = sheet.cells.head(HEADER_SEARCH_ROWS)
-        for row in range(len(top)):
-            match = _match_row(top.iloc[row].tolist(), lookup)
+        rows = [top.iloc[r].tolist() for r in range(len(top))]
+        for row, cells in enumerate(rows):
+            match = _match_candidates(_single_row(cells), lookup, items)
             if best is None or match.score > best.score:
                 match.sheet, match.row = sheet, row
                 best = match
+            if row == 0 or not any(_header_text(c) for c in rows[row - 1]):
+                continue
+            fill = not _has_horizontal_merge(sheet, row - 1)
+            combined = _match_candidates(_two_rows(rows[row - 1], cells, fill), lookup, items)
+            if combined.score > best.score:
+                combined.sheet, combined.row, combined.rows = sheet, row, 2
+                best = combined
     if best is None or best.score < MIN_HEADER_MATCHES:
         names = ", ".join(repr(s.name) for s in sheets)
         expected = ", ".join(initiative.required + initiative.identifiers)
@@ -262,6 +554,31 @@ def find_header(sheets: list[Sheet], initiative: Initiative, file_name: str) -> 
             f"column(s) {', '.join(missing)} (found {found})"
         )
     return best
+
+
+def suggest_column(header: str, initiative: Initiative, taken: Iterable[str] = ()) -> str | None:
+    """The canonical column a misspelt header most probably meant ("Attendence % before" →
+    ``attendance_before``), or None when nothing is close (difflib, ratio ≥ 0.8)."""
+    lookup = {k: v for k, v in initiative.header_lookup().items() if v not in set(taken)}
+    key = normalise_header(header)
+    if not key:
+        return None
+    close = difflib.get_close_matches(key, list(lookup), n=1, cutoff=0.8)
+    return lookup[close[0]] if close else None
+
+
+_ITEM_LEVEL = re.compile(
+    r"^(?:sdq|boxall|pass)?(?:item|q|question)?\d{1,2}(?:pre|post|before|after)?$"
+)
+
+
+def _looks_item_level(key: str) -> bool:
+    """True for a header such as ``SDQ 3 pre``, ``Boxall item 12`` or ``tsomatic``."""
+    if _ITEM_LEVEL.match(key) and not key.isdigit():
+        return True
+    bare = re.sub(r"(pre|post|before|after|baseline|end)$", "", key)
+    bare = bare.removeprefix("sdq")
+    return bare in SDQ_ITEM_WORDING or (bare[:1] in "tps" and bare[1:] in SDQ_ITEM_WORDING)
 
 
 # ----------------------------------------------------------------------------- one file
@@ -289,7 +606,12 @@ def ingest_file(path: Path, initiative: Initiative, key: Key) -> FileResult:
         return result
     result.sheet, result.header_row = header.sheet.name, header.row + 1
     result.header_mapping = {header.headers[c]: c for c in header.columns}
+    for (occasion, item), text in header.item_headers.items():
+        result.header_mapping[text] = next(
+            s.items[item].name for s in initiative.item_sets if s.occasion == occasion
+        )
     result.dropped_columns, result.ignored_columns = header.dropped, header.ignored
+    _describe_header(result, header, initiative)
     try:
         _process_rows(result, header, initiative, key)
     except Exception as error:  # a bug must cost one file, named, never the whole term
@@ -300,6 +622,38 @@ def ingest_file(path: Path, initiative: Initiative, key: Key) -> FileResult:
         )
         return failed
     return result
+
+
+def _describe_header(result: FileResult, header: _Header, ini: Initiative) -> None:
+    """Record what the header did: two rows combined, unmapped headers (with the column a
+    close one probably meant), item answers the initiative cannot use, and outcomes the
+    report needs that have no column at all."""
+    if header.rows == 2:
+        result.notes.append(
+            f"two-row header: the group headings in row {header.row} were combined with "
+            f"the headings in row {header.row + 1} (e.g. 'Before support / Attended')"
+        )
+    item_level = []
+    for text in header.ignored:
+        suggestion = suggest_column(text, ini, header.columns)
+        result.unmapped_columns.append({"header": text, "did_you_mean": suggestion})
+        if suggestion is None and _looks_item_level(normalise_header(text)):
+            item_level.append(text)
+    if item_level:
+        shown = ", ".join(repr(t) for t in item_level[:5]) + (" …" if len(item_level) > 5 else "")
+        reason = ini.item_level or f"{ini.title} cannot use item-level answers"
+        result.notes.append(f"item-level answers found ({shown}): {reason}")
+    scored = {
+        column
+        for item_set in ini.item_sets
+        if any(occasion == item_set.occasion for occasion, _ in header.items)
+        for column in item_set.scales.values()
+    }
+    for outcome in ini.outcomes:
+        if not any(c in header.columns or c in scored for c in outcome.columns):
+            result.missing_outcomes.append(
+                {"outcome": outcome.name, "missing_columns": list(outcome.columns)}
+            )
 
 
 def _per_unique(column: pd.Series, test) -> np.ndarray:
@@ -346,14 +700,16 @@ def _process_rows(result: FileResult, header: _Header, ini: Initiative, key: Key
             text = reason if isinstance(reason, str) else reason.loc[index]
             problems.append((index, column, text))
 
+    _note_merged_body(result, header, body)
     raw = {name: body[pos] for name, pos in header.columns.items()}
     total = _total_rows(raw, ini)
+    styles = _decimal_styles(raw, ini)
     parsed: dict[str, pd.Series] = {}
     for column in ini.columns:
         if column.name not in raw:
             parsed[column.name] = empty_column(column, len(body), body.index)
             continue
-        out = parse_column(raw[column.name], column)
+        out = parse_column(raw[column.name], column, styles.get(column.name, "."))
         parsed[column.name] = out.values
         flag(out.errors.notna() & ~total, column.name, out.errors)
         if column.minimum is not None or column.maximum is not None:
@@ -365,6 +721,8 @@ def _process_rows(result: FileResult, header: _Header, ini: Initiative, key: Key
                 f"missing: {column.label.split(' (')[0].lower()} is required",
             )
     data = pd.DataFrame(parsed, index=body.index)
+    for item_set in ini.item_sets:
+        _score_items(result, header, body, item_set, data, raw, flag, ~total)
     _derive_attendance(data, ini, result)
     for rule in ini.rules:
         flag((data[rule.first] > data[rule.second]) & ~total, rule.second, rule.message)
@@ -420,6 +778,108 @@ def _flag_range(flag, values: pd.Series, column, rows_ok: pd.Series) -> None:
     above = values > high if high is not None else pd.Series(False, index=values.index)
     out = (below | above).fillna(False) & rows_ok
     flag(out, column.name, f"out of range: expected {span}{unit}")
+
+
+def _note_merged_body(result: FileResult, header: _Header, body: pd.DataFrame) -> None:
+    """Note each merged range in the body that was filled down from its top cell."""
+    first_body = header.row + 1
+    for top, left, bottom, right in header.sheet.merges or ():
+        if top < first_body or top >= len(header.sheet.cells):
+            continue
+        where = f"{_column_letters(left)}{top + 1}:{_column_letters(right)}{bottom + 1}"
+        heading = _header_text(header.sheet.cells.iat[header.row, left]) or where
+        result.merged_cells_filled.append(where)
+        result.notes.append(
+            f"merged cells {where} ({heading!r}) were filled from their top cell "
+            f"{_column_letters(left)}{top + 1}"
+        )
+
+
+def _column_letters(position: int) -> str:
+    """Excel's letters for a 0-based column: 0 → A, 26 → AA."""
+    letters = ""
+    position += 1
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _decimal_evidence(column: pd.Series) -> str | None:
+    """The decimal separator a column's text cells show (see ``clean.decimal_style``)."""
+    values = pd.unique(column.dropna().to_numpy(dtype=object))
+    return decimal_style([v for v in values if isinstance(v, str)])
+
+
+def _decimal_styles(raw: dict[str, pd.Series], ini: Initiative) -> dict[str, str | None]:
+    """Each numeric column's decimal separator: its own evidence, else the file's.
+
+    A column with ``0,5`` uses decimal commas; one with ``85.3`` or ``1,234.5`` decimal
+    points. Where a column shows neither, the other numeric columns of the file decide;
+    where they disagree or say nothing, the separator stays open (None) and a cell such as
+    ``1,234`` is refused as ambiguous.
+    """
+    own = {
+        c.name: _decimal_evidence(raw[c.name])
+        for c in ini.columns
+        if c.kind in NUMERIC_KINDS and c.name in raw
+    }
+    seen = set(own.values()) - {None}
+    file_style = seen.pop() if len(seen) == 1 else None
+    return {name: style or file_style for name, style in own.items()}
+
+
+def _score_items(result, header, body, item_set, data, raw, flag, rows_ok) -> None:
+    """Score item answers into scale totals with ``measures.score_sdq_items`` (the published
+    rules: reversed items, prorating from 3 of 5 answers) and record that they were."""
+    from dspl_eval.measures import score_sdq_items
+
+    positions = {
+        item: pos for (occasion, item), pos in header.items.items() if occasion == item_set.occasion
+    }
+    if not positions:
+        return
+    answers = {}
+    for item, column in item_set.items.items():
+        if item not in positions:
+            answers[item] = empty_column(column, len(body), body.index)
+            continue
+        cells = body[positions[item]]
+        raw[column.name] = cells
+        header.headers[column.name] = header.item_headers[(item_set.occasion, item)]
+        out = parse_column(cells, column)
+        answers[item] = out.values
+        flag(out.errors.notna() & rows_ok, column.name, out.errors)
+    scores = score_sdq_items(pd.DataFrame(answers, index=body.index))
+    filled, disagree = 0, 0
+    for scale, target in item_set.scales.items():
+        given = data[target]
+        disagree += int((given.notna() & scores[scale].notna() & (given != scores[scale])).sum())
+        blank = given.isna() & scores[scale].notna()
+        filled += int(blank.sum())
+        data.loc[blank, target] = scores.loc[blank, scale]
+    missing = sorted(set(item_set.items) - set(positions), key=list(item_set.items).index)
+    result.scored_items.append(
+        {
+            "questionnaire": item_set.questionnaire,
+            "occasion": item_set.occasion,
+            "items_found": len(positions),
+            "items_missing": missing,
+            "scales": list(item_set.scales.values()),
+            "scale_scores_filled": filled,
+            "rule": (
+                "measures.score_sdq_items: items obeys, reflect, attends, friend, popular "
+                "reversed; a scale with 3-5 of its 5 items answered is prorated "
+                "(round half up of mean × 5); total difficulties = the four difficulty scales"
+            ),
+        }
+    )
+    result.notes.append(
+        f"{item_set.questionnaire} {item_set.occasion}: {len(positions)} of "
+        f"{len(item_set.items)} item answers were scored into the scale totals "
+        f"({filled} scale scores filled)"
+        + (f"; {disagree} given scale totals disagree with their items" if disagree else "")
+    )
 
 
 def _total_rows(raw: dict[str, pd.Series], ini: Initiative) -> pd.Series:
@@ -723,6 +1183,20 @@ def needs_ingest(data_root: Path, term: str) -> bool:
 # ----------------------------------------------------------------------------- validate
 
 
+def _unmapped_lines(result: FileResult) -> list[str]:
+    """One line per header that is not used, with the column a close one probably meant."""
+    lines = []
+    for column in result.unmapped_columns:
+        line = (
+            f"note: {result.file.name}, sheet {result.sheet!r}, row {result.header_row}: "
+            f"column {column['header']!r} is not used"
+        )
+        if column["did_you_mean"]:
+            line += f" — did you mean {column['did_you_mean']!r}?"
+        lines.append(line)
+    return lines
+
+
 def validate_file(path: Path, initiative_key: str) -> tuple[list[str], int]:
     """Check one return as ingestion would: (messages, exit code). Nothing is written.
 
@@ -750,9 +1224,19 @@ def validate_file(path: Path, initiative_key: str) -> tuple[list[str], int]:
             "note: these columns identify people and will be discarded on receipt: "
             + ", ".join(repr(c) for c in result.dropped_columns)
         )
+    lines.extend(_unmapped_lines(result))
+    for missing in result.missing_outcomes:
+        lines.append(
+            f"{result.file.name}, sheet {result.sheet!r}: no column for {missing['outcome']}, "
+            f"which the report needs — add one of: {', '.join(missing['missing_columns'])}"
+        )
     bad = result.rows_quarantined
-    if bad:
-        lines.append(f"{bad} of {result.rows_read} rows need attention")
+    if bad or result.missing_outcomes:
+        verdict = [f"{bad} of {result.rows_read} rows need attention"] if bad else []
+        if result.missing_outcomes:
+            names = ", ".join(m["outcome"] for m in result.missing_outcomes)
+            verdict.append(f"not ready to send: the return has no columns for {names}")
+        lines.append("; ".join(verdict))
         return lines, 1
     lines.append(f"ready to send: {result.rows_read} rows checked, no problems found")
     return lines, 0

@@ -30,18 +30,24 @@ from dspl_eval.initiatives.nurture import BOXALL_CLUSTERS, BOXALL_SECTIONS
 
 __all__ = [
     "BOXALL_HIGHER_IS_BETTER",
+    "DAYS_PER_MONTH",
+    "DAYS_PER_TERM",
+    "EXPOSURE_END_REASONS",
     "PARENT_BANDS",
     "PASS_CONCERN_THRESHOLD",
+    "RELIABLE_CHANGE_NORMS",
     "SDQ_DIFFICULTY_SCALES",
     "SDQ_IMPACT_ITEMS",
     "SDQ_ITEMS",
     "SDQ_REVERSED_ITEMS",
     "TEACHER_BANDS",
+    "TERM_LAST_DAY",
     "AbsenceThresholds",
     "AddedValue",
     "BoxallSettings",
     "CostSummary",
     "CronbachAlpha",
+    "InstrumentNorm",
     "ReliableChangeSummary",
     "SdqBands",
     "attendance",
@@ -53,19 +59,25 @@ __all__ = [
     "change_table",
     "cost_summary",
     "cronbach_alpha",
+    "exposure_months",
     "likert_agreement",
     "likert_agrees",
     "likert_scale_score",
+    "norm_reliable_change",
     "pass_change",
     "pass_concern",
     "pass_scores",
+    "reliable_change_norm",
     "reliable_change_summary",
+    "return_to_class_km",
+    "return_to_class_times",
     "score_sdq_impact",
     "score_sdq_items",
     "sdq_added_value",
     "sdq_band",
     "sdq_reliable_change",
     "sdq_scores",
+    "term_last_day",
 ]
 
 NAN = float("nan")
@@ -586,6 +598,10 @@ def reliable_change_summary(
     ``sd`` defaults to the sample SD (ddof = 1) of the ``pre`` scores of the people with
     both scores (Jacobson & Truax use the pre-treatment SD). With ``reliability=None``
     nothing is computed and ``reason`` says so.
+
+    The sample-SD default is **not recommended** for reports: the threshold then moves
+    with every cohort (issue 11). Use :func:`norm_reliable_change` with
+    :func:`reliable_change_norm` (published norm SD and test–retest reliability).
     """
     a = pd.to_numeric(pd.Series(pre), errors="raise").astype(float)
     b = pd.to_numeric(pd.Series(post), errors="raise").astype(float)
@@ -1262,3 +1278,423 @@ def cost_summary(
         else:
             ratios[key] = values["cost"] / values[denominator]
     return CostSummary(**values, **ratios, reasons=reasons)
+
+
+# =========================================================================== time at risk
+
+#: One month of observed time, in days: a twelfth of an average Gregorian year
+#: (365.25 / 12 = 30.4375 days). Exposure in "months" is days observed / this.
+DAYS_PER_MONTH = 365.25 / 12
+
+#: One school term as calendar time, in days: a third of a year (121.75 days, holidays
+#: included), as ``dspl_eval.outcomes.nurture.DAYS_PER_TERM``.
+DAYS_PER_TERM = 365.25 / 3
+
+#: Last day of each term of academic year ``YYYY-YY``, as (years after YYYY, month, day):
+#: autumn 31 December, spring 31 March (about Easter), summer 31 August — the convention
+#: of ``dspl_eval.template.term_window`` (the dates a term's template accepts).
+TERM_LAST_DAY: dict[str, tuple[int, int, int]] = {
+    "autumn": (0, 12, 31),
+    "spring": (1, 3, 31),
+    "summer": (1, 8, 31),
+}
+
+
+def term_last_day(term: str) -> pd.Timestamp:
+    """Last day of a term named ``YYYY-YY-autumn|spring|summer``.
+
+    >>> term_last_day("2023-24-spring")
+    Timestamp('2024-03-31 00:00:00')
+
+    Raises ConfigError for a badly named term (``dspl_eval.paths.check_term``).
+    """
+    from dspl_eval.paths import TERM_PATTERN, check_term
+
+    match = TERM_PATTERN.match(check_term(term))
+    years, month, day = TERM_LAST_DAY[match.group(3)]
+    return pd.Timestamp(int(match.group(1)) + years, month, day)
+
+
+def _dates(data: pd.DataFrame, column: str | None) -> pd.Series:
+    if column is None or column not in data.columns:
+        return pd.Series(pd.NaT, index=data.index, dtype="datetime64[ns]")
+    try:
+        values = pd.to_datetime(data[column], errors="raise", dayfirst=True)
+    except (ValueError, TypeError) as exc:
+        raise StatisticsError(f"column {column} must hold dates: {exc}") from None
+    return values.astype("datetime64[ns]")
+
+
+#: ``end_reason`` values of :func:`exposure_months`, in the order ties are broken.
+EXPOSURE_END_REASONS = ("follow-up end", "left", "window end", "term end")
+
+
+def exposure_months(
+    data: pd.DataFrame,
+    term: str,
+    *,
+    start: str = "support_end",
+    window_months: float = 6,
+    window_column: str | None = "window_months",
+    follow_up: str | None = "follow_up_end",
+    left: str | None = None,
+    months_before: str | None = None,
+) -> pd.DataFrame:
+    """Months each child was observed before and after support (person-time at risk).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per child.
+    term : str
+        The term being reported, ``YYYY-YY-autumn|spring|summer``: nothing after its last
+        day (:func:`term_last_day`) is observed.
+    start : str, default "support_end"
+        Date column from which time after support runs (``support_end`` for ELSA/EBSA;
+        ``date_joined`` for nurture groups). Missing → no time after ("support not ended
+        or start date missing").
+    window_months : float, default 6
+        The before/after window, used where ``window_column`` is absent or blank.
+    window_column : str or None, default "window_months"
+        Per-child window length in months, when the return has it.
+    follow_up : str or None, default "follow_up_end"
+        Date column: last date the school knows about. Blank → not used.
+    left : str or None
+        Date column: the date the child left the school (not a nurture group's
+        ``date_left``, which is leaving the group). Blank → not used.
+    months_before : str or None
+        Column with months observed before support, when the return says; otherwise
+        the window before support (``window_months``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index, columns
+
+        - ``start``, ``end`` : dates of the observed time after support;
+        - ``end_reason`` : which limit came first (``follow-up end``, ``left``,
+          ``window end``, ``term end``; ties in that order);
+        - ``months_after`` : ``(end − start).days / DAYS_PER_MONTH``; **NaN** when there
+          is no observed time after (``end <= start`` or no start): "no follow-up yet",
+          never zero;
+        - ``months_before`` : the window before support (or the return's figure);
+        - ``window_months`` : the window used for that child;
+        - ``full_window_after`` : True when the whole window after support was observed
+          (only these children compare "any suspension" over equal windows);
+        - ``status`` : ``observed``, ``no follow-up yet`` or ``no start date``.
+
+    Notes
+    -----
+    A month is ``365.25 / 12 = 30.4375`` days (:data:`DAYS_PER_MONTH`); the window after
+    support ends ``window_months × 30.4375`` days after ``start``. Exposure after support
+    runs to the earliest of the window's end, ``follow_up``, ``left`` and the term's last
+    day (MEASURES.md, issue 11). Tested against dates worked by hand in
+    ``tests/test_measures.py``.
+    """
+    if not (isinstance(window_months, (int, float)) and window_months > 0):
+        raise ConfigError(f"window_months must be a positive number, got {window_months!r}")
+    _require(data, [start], "time at risk")
+    term_end = term_last_day(term)
+    begin = _dates(data, start)
+    if window_column and window_column in data.columns:
+        window = _numeric(data, window_column).fillna(float(window_months))
+        _check_range(window, 0, None, "window months")
+    else:
+        window = pd.Series(float(window_months), index=data.index)
+    window_end = begin + pd.to_timedelta(window * DAYS_PER_MONTH, unit="D")
+    candidates = {
+        "follow-up end": _dates(data, follow_up),
+        "left": _dates(data, left),
+        "window end": window_end,
+        "term end": pd.Series(term_end, index=data.index, dtype="datetime64[ns]"),
+    }
+    stacked = pd.DataFrame(candidates)
+    end = stacked.min(axis=1, skipna=True)
+    reason = pd.Series(pd.NA, index=data.index, dtype="string")
+    for label in reversed(EXPOSURE_END_REASONS):
+        reason[stacked[label].notna() & (stacked[label] == end)] = label
+    days = (end - begin).dt.total_seconds() / 86400.0
+    observed = begin.notna() & (days > 0)
+    months_after = (days / DAYS_PER_MONTH).where(observed)
+    status = pd.Series("observed", index=data.index, dtype="string")
+    status[begin.notna() & ~observed] = "no follow-up yet"
+    status[begin.isna()] = "no start date"
+    reason[~observed] = pd.NA
+    if months_before is not None:
+        _require(data, [months_before], "time at risk before support")
+        before = _numeric(data, months_before)
+        _check_range(before, 0, None, "months before support")
+    else:
+        before = window.astype(float)
+    full = observed & (days >= window * DAYS_PER_MONTH - 0.5)
+    return pd.DataFrame(
+        {
+            "start": begin,
+            "end": end.where(observed),
+            "end_reason": reason,
+            "months_after": months_after.astype(float),
+            "months_before": before.astype(float).values,
+            "window_months": window.astype(float).values,
+            "full_window_after": full.astype(bool),
+            "status": status,
+        },
+        index=data.index,
+    )
+
+
+# =========================================================================== return to class
+
+
+def return_to_class_times(
+    data: pd.DataFrame,
+    term: str,
+    *,
+    start: str = "date_joined",
+    returned_date: str = "returned_date",
+    returned_flag: str | None = "returned_full_time",
+    left: str | None = "date_left",
+) -> pd.DataFrame:
+    """Time to full-time return to class, in terms, with censoring for Kaplan–Meier.
+
+    Each child's clock starts at ``start`` (joining the group). Returns a DataFrame
+    (same index) with
+
+    - ``terms`` : (stop − start) in days / :data:`DAYS_PER_TERM`;
+    - ``returned`` : True if the return was observed at ``terms`` (the event);
+    - ``status`` : ``returned``; ``still attending`` (censored at the term's last day);
+      ``left without returning`` (censored at ``left``: a competing outcome, treated as
+      censoring and said so); ``returned, date missing`` and ``no start date`` (both
+      dropped: ``terms`` NaN).
+
+    A return dated after the term's last day is not yet observed: censored at the term's
+    end. Feed ``terms`` and ``returned`` to :func:`dspl_eval.stats.kaplan_meier`
+    (:func:`return_to_class_km` does).
+    """
+    _require(data, [start], "time to return to class")
+    term_end = term_last_day(term)
+    begin = _dates(data, start)
+    back = _dates(data, returned_date)
+    gone = _dates(data, left)
+    if returned_flag and returned_flag in data.columns:
+        flag = data[returned_flag].astype("boolean")
+    else:
+        flag = pd.Series(pd.NA, index=data.index, dtype="boolean")
+    said_no = flag.eq(False).fillna(False).astype(bool)
+    event = back.notna() & ~said_no & (back <= term_end)
+    stop = pd.Series(term_end, index=data.index, dtype="datetime64[ns]")
+    status = pd.Series("still attending", index=data.index, dtype="string")
+    left_first = ~event & gone.notna() & (gone <= term_end)
+    stop[left_first] = gone[left_first]
+    status[left_first] = "left without returning"
+    stop[event] = back[event]
+    status[event] = "returned"
+    undated = ~event & flag.eq(True).fillna(False).astype(bool) & back.isna()
+    status[undated] = "returned, date missing"
+    status[begin.isna()] = "no start date"
+    days = (stop - begin).dt.total_seconds() / 86400.0
+    usable = begin.notna() & ~undated & (days >= 0)
+    return pd.DataFrame(
+        {
+            "terms": (days / DAYS_PER_TERM).where(usable).astype(float),
+            "returned": event & usable,
+            "status": status,
+        },
+        index=data.index,
+    )
+
+
+def return_to_class_km(
+    data: pd.DataFrame,
+    term: str,
+    horizons: Sequence[float] = (2.0, 3.0, 4.0),
+    min_at_risk: int = 5,
+    confidence_level: float = 0.95,
+    **columns: Any,
+) -> stats.KaplanMeier:
+    """Kaplan–Meier share returned full time by each horizon (terms since joining).
+
+    ``min_at_risk`` is the report's suppression threshold: a horizon with fewer children
+    still at risk is "not estimable". ``columns`` are passed to
+    :func:`return_to_class_times`.
+    """
+    times = return_to_class_times(data, term, **columns)
+    usable = times["terms"].notna()
+    return stats.kaplan_meier(
+        times.loc[usable, "terms"],
+        times.loc[usable, "returned"],
+        horizons,
+        min_at_risk=min_at_risk,
+        confidence_level=confidence_level,
+    )
+
+
+# =========================================================================== fixed RCI inputs
+
+_MELTZER_2000 = (
+    "Meltzer, Gatward, Goodman & Ford (2000), Mental health of children and adolescents in "
+    "Great Britain (ONS): British norms, 5-15 year olds, sdqinfo.org/norms/UKSchoolNorm.html"
+)
+_GOODMAN_2001_RETEST = (
+    "Goodman (2001) J Am Acad Child Adolesc Psychiatry 40:1337-1345, abstract: retest "
+    "stability after 4 to 6 months, mean 0.62 over scales and informants"
+)
+
+
+@dataclass(frozen=True)
+class InstrumentNorm:
+    """Published norm SD and test–retest reliability of one scale, for the RCI.
+
+    Attributes
+    ----------
+    instrument, informant, scale : str
+        E.g. ``"sdq"``, ``"teacher"``, ``"total_difficulties"``.
+    sd : float or None
+        Standard deviation in the normative sample (None: none published).
+    reliability : float or None
+        Test–retest reliability (None: none published → no RCI).
+    sd_source, reliability_source : str
+        Where each number comes from.
+    verified : bool
+        True when the SD was read from a published table while writing this module;
+        False when it was entered from the norms' known values but not re-checked against
+        the source text (check before relying on it; see the report of issue 11).
+    """
+
+    instrument: str
+    informant: str
+    scale: str
+    sd: float | None
+    reliability: float | None
+    sd_source: str
+    reliability_source: str
+    verified: bool = True
+
+    @property
+    def available(self) -> bool:
+        """Both numbers are published, so a reliable change index can be given."""
+        return self.sd is not None and self.reliability is not None
+
+    @property
+    def threshold(self) -> float:
+        """Change in points needed to be reliable: ``1.96 · sd · sqrt(2 (1 − r))``; NaN
+        when not available. The same every term (it never uses the cohort)."""
+        if not self.available:
+            return NAN
+        return stats.reliable_change_threshold(self.sd, self.reliability)
+
+
+def _sdq_norm(informant: str, scale: str, sd: float, source: str, verified: bool):
+    return InstrumentNorm("sdq", informant, scale, sd, 0.62, source, _GOODMAN_2001_RETEST,
+                          verified)  # fmt: skip
+
+
+_TEACHER_SRC = (
+    f"{_MELTZER_2000}; teacher sample n = 8,208, reprinted in Qual Life Res / PMC4830858 "
+    "Table 2 (UKNorm1.pdf)"
+)
+
+#: The one place for reliable-change inputs: (instrument, informant, scale) → norm.
+#: SDQ: British norm SDs by informant (Meltzer et al. 2000 via sdqinfo.org) and the
+#: Goodman (2001) 4–6-month retest stability (0.62, the published mean; the paper's
+#: per-scale table was not available here). Boxall: no published norm SD or
+#: reliability (MEASURES.md), so no RCI. Override by passing your own mapping.
+RELIABLE_CHANGE_NORMS: dict[tuple[str, str, str], InstrumentNorm] = {
+    ("sdq", "teacher", "total_difficulties"): _sdq_norm(
+        "teacher", "total_difficulties", 6.0, _TEACHER_SRC, True
+    ),
+    ("sdq", "teacher", "emotional"): _sdq_norm("teacher", "emotional", 1.9, _TEACHER_SRC, True),
+    ("sdq", "teacher", "conduct"): _sdq_norm("teacher", "conduct", 1.6, _TEACHER_SRC, True),
+    ("sdq", "teacher", "hyperactivity"): _sdq_norm(
+        "teacher", "hyperactivity", 2.8, _TEACHER_SRC, True
+    ),
+    ("sdq", "teacher", "prosocial"): _sdq_norm("teacher", "prosocial", 2.4, _TEACHER_SRC, True),
+    ("sdq", "parent", "total_difficulties"): _sdq_norm(
+        "parent",
+        "total_difficulties",
+        5.8,
+        f"{_MELTZER_2000}; parent sample n = 10,298 (mean 8.4, SD 5.8)",
+        False,
+    ),
+    ("sdq", "self", "total_difficulties"): _sdq_norm(
+        "self",
+        "total_difficulties",
+        5.2,
+        f"{_MELTZER_2000}; self-report 11-15 year olds n = 4,228 (mean 10.3, SD 5.2)",
+        False,
+    ),
+    **{
+        ("boxall", "teacher", measure): InstrumentNorm(
+            "boxall",
+            "teacher",
+            measure,
+            None,
+            None,
+            "no published norm SD (MEASURES.md)",
+            "no published reliability (MEASURES.md)",
+        )
+        for measure in BOXALL_HIGHER_IS_BETTER
+    },
+}
+
+
+def reliable_change_norm(
+    instrument: str,
+    informant: str,
+    scale: str = "total_difficulties",
+    norms: Mapping[tuple[str, str, str], InstrumentNorm] | None = None,
+) -> InstrumentNorm:
+    """The published RCI inputs for a scale, from :data:`RELIABLE_CHANGE_NORMS` (or
+    ``norms``). An unknown combination gives an :class:`InstrumentNorm` with no numbers
+    (``available`` False), so callers say "no RCI" rather than fail."""
+    table = RELIABLE_CHANGE_NORMS if norms is None else norms
+    key = (instrument.lower(), informant.lower(), scale)
+    if key in table:
+        return table[key]
+    return InstrumentNorm(
+        instrument,
+        informant,
+        scale,
+        None,
+        None,
+        "no published norm configured",
+        "no published reliability configured",
+    )
+
+
+def norm_reliable_change(
+    pre: pd.Series,
+    post: pd.Series,
+    norm: InstrumentNorm,
+    *,
+    higher_is_better: bool,
+    use_sample_sd: bool = False,
+    measure: str = "",
+) -> ReliableChangeSummary:
+    """Reliable change with the instrument's published SD and reliability (fixed inputs).
+
+    ``threshold = 1.96 · norm.sd · sqrt(2 (1 − norm.reliability))`` does not depend on
+    the cohort, so it is the same every term (Jacobson & Truax 1991 with published
+    inputs). When ``norm`` has no published numbers (Boxall) nothing is computed and
+    ``reason`` says so. ``use_sample_sd=True`` uses the cohort's own baseline SD
+    instead — **not recommended**: the threshold then moves with every cohort; kept
+    only for comparison with earlier reports.
+    """
+    name = measure or f"{norm.instrument.upper()} {norm.informant} {norm.scale.replace('_', ' ')}"
+    if norm.reliability is None or (norm.sd is None and not use_sample_sd):
+        a = pd.to_numeric(pd.Series(pre), errors="raise").astype(float)
+        b = pd.to_numeric(pd.Series(post), errors="raise").astype(float)
+        return ReliableChangeSummary(
+            measure=name, table=pd.DataFrame(), n=int((a.notna() & b.notna()).sum()),
+            n_improved=0, n_no_reliable_change=0, n_deteriorated=0, reliability=NAN,
+            sd=NAN, threshold=NAN, higher_is_better=higher_is_better,
+            reason=f"no published norm SD and reliability for {name}: no reliable change "
+            "index is given",
+        )  # fmt: skip
+    return reliable_change_summary(
+        pre,
+        post,
+        norm.reliability,
+        sd=None if use_sample_sd else norm.sd,
+        higher_is_better=higher_is_better,
+        measure=name,
+    )

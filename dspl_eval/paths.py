@@ -37,8 +37,39 @@ def processed_dir(data: Path, term: str) -> Path:
     return Path(data) / "processed" / check_term(term)
 
 
+EDITIONS = ("commissioner", "analyst")
+
+
+def check_edition(edition: str) -> str:
+    """Return ``edition`` if it is ``commissioner`` or ``analyst``; else raise ConfigError."""
+    if edition not in EDITIONS:
+        raise ConfigError(f"audience {edition!r}: expected commissioner or analyst")
+    return edition
+
+
 def reports_dir(reports: Path, term: str) -> Path:
+    """``reports/<term>``: holds the packs and the working files, never sent as a whole."""
     return Path(reports) / check_term(term)
+
+
+def edition_dir(reports: Path, term: str, edition: str) -> Path:
+    """``reports/<term>/<edition>``: the published pack of one edition (what is sent)."""
+    return reports_dir(reports, term) / check_edition(edition)
+
+
+def work_dir(reports: Path, term: str, edition: str) -> Path:
+    """``reports/<term>/work/<edition>``: executed notebooks and logs, never sent."""
+    return reports_dir(reports, term) / "work" / check_edition(edition)
+
+
+def staging_dir(reports: Path, term: str, edition: str, pid: int) -> Path:
+    """Where one run builds its pack before publishing it by renaming the folder."""
+    return reports_dir(reports, term) / f".staging-{check_edition(edition)}-{pid}"
+
+
+def unpublished_dir(reports: Path, term: str, edition: str) -> Path:
+    """A pack that was built but not published (the audit failed), kept to inspect."""
+    return reports_dir(reports, term) / f"unpublished-{check_edition(edition)}"
 
 
 def is_demo(data: Path) -> bool:

@@ -1,5 +1,19 @@
 """The few chart types every report uses, each with alt text generated from its data.
 
+Two kinds of builder (every :class:`Chart` says which in ``kind`` and ``per_person``, and
+carries the aggregated table it draws in ``data``, which :func:`to_image` puts into the
+image's metadata for the audit):
+
+- **Commissioner charts**, drawn only from aggregated, already-suppressed tables (a
+  DataFrame, never one value per person), whose drawn labels and alt text come only from
+  that table, and which draw no mark for a ``"c"`` cell and call it "suppressed":
+  :func:`means_chart` (means with intervals), :func:`binned_histogram` (bins of 0 or at
+  least the threshold, from :func:`histogram_table` / :func:`merge_bins` upstream),
+  :func:`category_bars` and :func:`estimate_forest`.
+- **Analyst-only charts** with one mark per person (``per_person=True``):
+  :func:`before_after` (slope), :func:`reliable_change_scatter` and the raw
+  :func:`change_distribution`.
+
 Every function takes already-aggregated or small tidy data (scores, changes or counts;
 never names, UPNs or pseudonyms) and returns a :class:`Chart`: a matplotlib
 :class:`~matplotlib.figure.Figure`, a title and alt text that says what is plotted, for
@@ -34,9 +48,10 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import itertools
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ParamSpec
 
 import matplotlib as mpl
@@ -59,13 +74,19 @@ __all__ = [
     "MARK_COLOURS",
     "ORANGE",
     "PALETTE",
+    "SUPPRESSED_WORDS",
     "TURQUOISE",
     "Chart",
     "before_after",
+    "binned_histogram",
     "category_bars",
     "change_distribution",
+    "chart_metadata",
     "display",
     "estimate_forest",
+    "histogram_table",
+    "means_chart",
+    "merge_bins",
     "reliable_change_scatter",
     "to_image",
     "to_png",
@@ -167,7 +188,7 @@ def _house_styled(builder: Callable[_P, Chart]) -> Callable[_P, Chart]:
 
 @dataclass(frozen=True, eq=False)
 class Chart:
-    """A finished chart.
+    """A finished chart, with the aggregated table it draws.
 
     Attributes
     ----------
@@ -178,23 +199,89 @@ class Chart:
         the key numbers. Goes into the report as the image's ``alt`` attribute.
     title : str
         The chart's title, as drawn on it.
+    data : pandas.DataFrame
+        The aggregated table the chart draws, as published: counts are ints, or the
+        string ``"c"`` where suppressed; estimates are floats; the first column holds the
+        labels. :func:`to_image` puts it into the image's metadata for the audit.
+    kind : str
+        ``"category_bars"``, ``"means"``, ``"histogram"``, ``"forest"``, ``"slope"``,
+        ``"scatter"`` or ``"change_distribution"`` (``"custom"`` when made by hand).
+    per_person : bool
+        True for charts with one mark per person (slope, scatter, raw histogram), which
+        are for the analyst edition only. A chart made by hand without saying otherwise
+        is treated as per-person (fail closed: the audit cannot vouch for it).
+    counts : tuple of str
+        The columns of ``data`` that are counts of people.
     """
 
     figure: Figure
     alt: str
     title: str
+    data: pd.DataFrame = field(default_factory=pd.DataFrame)
+    kind: str = "custom"
+    per_person: bool = True
+    counts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if not isinstance(self.data, pd.DataFrame):
+            raise ValueError(f"Chart.data must be a pandas DataFrame; got {type(self.data)}")
+        missing = [c for c in self.counts if c not in self.data.columns]
+        if missing:
+            raise ValueError(f"Chart.counts names column(s) not in data: {', '.join(missing)}")
+        # A private copy: changing the caller's frame later cannot change what was drawn.
+        object.__setattr__(self, "data", self.data.copy())
+        object.__setattr__(self, "counts", tuple(str(c) for c in self.counts))
         # Settle the constrained layout now, so every PNG of this chart is the same bytes
         # (the first draw of a constrained-layout figure otherwise differs from later ones).
         self.figure.draw_without_rendering()
 
-    def _repr_png_(self) -> tuple[str, dict[str, str]]:
+    def _repr_png_(self) -> tuple[str, dict[str, Any]]:
         """Let a bare ``chart`` at the end of a cell show as a PNG with its alt text."""
-        return base64.b64encode(to_png(self)).decode("ascii"), {"alt": self.alt}
+        return base64.b64encode(to_png(self)).decode("ascii"), _image_metadata(self)
 
     def __repr__(self) -> str:
         return f"Chart({self.title!r}: {self.alt})"
+
+
+def _plain(value: Any, count: bool = False) -> Any:
+    """A cell as a plain JSON value: int, float, str, bool or None (for missing)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | str | int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return int(value) if count and value.is_integer() else value
+    return str(value)
+
+
+def chart_metadata(chart: Chart) -> dict[str, Any]:
+    """What :func:`to_image` stores at ``metadata["image/png"]["dspl-chart"]``.
+
+    ``{"kind": ..., "per_person": ..., "columns": [...], "rows": [[...], ...],
+    "counts": [...]}``, plain Python types only (``json.dumps`` without a ``default``
+    works; missing values are ``None``, never NaN).
+    """
+    columns = [str(c) for c in chart.data.columns]
+    is_count = [c in chart.counts for c in columns]
+    rows = [
+        [_plain(v, count) for v, count in zip(row, is_count, strict=True)]
+        for row in chart.data.itertuples(index=False, name=None)
+    ]
+    return {
+        "kind": str(chart.kind),
+        "per_person": bool(chart.per_person),
+        "columns": columns,
+        "rows": rows,
+        "counts": list(chart.counts),
+    }
+
+
+def _image_metadata(chart: Chart) -> dict[str, Any]:
+    return {"alt": chart.alt, "dspl-chart": chart_metadata(chart)}
 
 
 def to_png(chart: Chart, dpi: int = PNG_DPI) -> bytes:
@@ -226,11 +313,13 @@ def to_png(chart: Chart, dpi: int = PNG_DPI) -> bytes:
 
 
 def to_image(chart: Chart) -> Image:
-    """The chart as an ``IPython.display.Image`` carrying its alt text.
+    """The chart as an ``IPython.display.Image`` carrying its alt text and its data.
 
     The alt text is in the image's metadata, so Jupyter stores it at
     ``output.metadata["image/png"]["alt"]`` (where the report template reads it), and it
-    is also the image's plain-text form.
+    is also the image's plain-text form. Beside it, ``"dspl-chart"`` holds
+    :func:`chart_metadata` (kind, per_person, the table drawn and its count columns), which
+    the export template writes on the ``<img>`` for the audit.
     """
     from IPython.display import Image
 
@@ -238,13 +327,14 @@ def to_image(chart: Chart) -> Image:
         def __repr__(self) -> str:
             return chart.alt
 
-    return _AltImage(data=to_png(chart), format="png", metadata={"alt": chart.alt})
+    return _AltImage(data=to_png(chart), format="png", metadata=_image_metadata(chart))
 
 
 def display(chart: Chart) -> None:
     """Show a chart in a notebook as a PNG whose metadata carries the alt text.
 
-    Displays ``IPython.display.Image(png, metadata={"alt": chart.alt})`` and nothing else:
+    Displays ``IPython.display.Image(png, metadata={"alt": ..., "dspl-chart": ...})``
+    (see :func:`to_image`) and nothing else:
     the figure was never registered with ``pyplot``, so the inline backend has no open
     figure to add a second copy or a ``<Figure size ...>`` line, and the figure is freed
     with the chart.
@@ -345,6 +435,14 @@ def _fmt(value: float, unit: str, decimals: int | None = None, sign: bool = Fals
     return f"{text} {unit}" if unit else text
 
 
+def _edge(value: float) -> str:
+    """A bin edge as written on the chart: shortest exact form, true minus (``−2.5``)."""
+    text = f"{float(value):.10g}"
+    if text in ("-0", "+0"):
+        text = "0"
+    return text.replace("-", "\u2212")
+
+
 def _change_unit(unit: str) -> str:
     """Unit of a difference: a change in a percentage is in percentage points."""
     return "percentage points" if unit == "%" else unit
@@ -370,13 +468,35 @@ def _figure(width: float = 7.0, height: float = 4.0) -> tuple[Figure, Axes]:
     return figure, figure.add_subplot()
 
 
-def _empty_chart(title: str, what: str) -> Chart:
-    """A chart that says there is nothing to show, with matching alt text."""
+def _empty_chart(
+    title: str,
+    what: str,
+    kind: str,
+    columns: tuple[str, ...],
+    counts: tuple[str, ...],
+    per_person: bool = False,
+) -> Chart:
+    """A chart that says there is nothing to show, with matching alt text and no rows."""
     figure, ax = _figure(7.0, 2.0)
     ax.set_axis_off()
     ax.set_title(title)
     ax.text(0.5, 0.5, "No data to show", ha="center", va="center", fontsize=12)
-    return Chart(figure=figure, alt=f"{what}: no data to show.", title=title)
+    return Chart(
+        figure=figure,
+        alt=f"{what}: no data to show.",
+        title=title,
+        data=pd.DataFrame({c: pd.Series([], dtype=object) for c in columns}),
+        kind=kind,
+        per_person=per_person,
+        counts=counts,
+    )
+
+
+def _count_frame(label_column: str, labels: list[str], counts: list[int]) -> pd.DataFrame:
+    """A two-column table (labels, ``n``) of counts of people, as Python ints."""
+    return pd.DataFrame(
+        {label_column: labels, "n": pd.Series([int(c) for c in counts], dtype=object)}
+    )
 
 
 def _label_box() -> dict[str, Any]:
@@ -476,7 +596,9 @@ def before_after(
     a, b, n_missing = _pairs(pre, post)
     title = f"{_sentence_start(label)} before and after"
     if a.size == 0:
-        return _empty_chart(title, f"Slope chart of {label}")
+        return _empty_chart(
+            title, f"Slope chart of {label}", "slope", ("category", "n"), ("n",), True
+        )
     n = a.size
     mean_pre, mean_post = float(a.mean()), float(b.mean())
     counts = {"rose": int((b > a).sum()), "fell": int((b < a).sum())}
@@ -528,7 +650,20 @@ def before_after(
     alt = _before_after_alt(
         label, unit, n, n_missing, mean_pre, mean_post, counts, noun, len(shown)
     )
-    return Chart(figure=figure, alt=alt + _direction_note(higher_is_better), title=title)
+    data = _count_frame(
+        "category",
+        ["rose", "fell", "did not change", "without both scores"],
+        [counts["rose"], counts["fell"], counts["same"], n_missing],
+    )
+    return Chart(
+        figure=figure,
+        alt=alt + _direction_note(higher_is_better),
+        title=title,
+        data=data,
+        kind="slope",
+        per_person=True,
+        counts=("n",),
+    )
 
 
 def _before_after_alt(
@@ -580,6 +715,7 @@ class _Bars:
     widths: np.ndarray
     counts: np.ndarray
     kinds: np.ndarray
+    integer: bool = False
 
 
 def _one_side(magnitudes: np.ndarray, start: float, width: float) -> tuple[np.ndarray, ...]:
@@ -616,6 +752,7 @@ def _histogram(values: np.ndarray) -> _Bars:
         np.concatenate(widths),
         np.concatenate(counts).astype(int),
         np.array([k for group in kinds for k in group], dtype=object),
+        integer,
     )
 
 
@@ -701,7 +838,14 @@ def change_distribution(
     values = values[~np.isnan(values)]
     title = f"Change in {label}"
     if values.size == 0:
-        return _empty_chart(title, f"Histogram of the change in {label}")
+        return _empty_chart(
+            title,
+            f"Histogram of the change in {label}",
+            "change_distribution",
+            ("bin", "bin_low", "bin_high", "n"),
+            ("n",),
+            True,
+        )
     rose, fell = int((values > 0).sum()), int((values < 0).sum())
     counts = {
         "improved": rose if higher_is_better else fell,
@@ -742,7 +886,30 @@ def change_distribution(
     )
     if n_missing:
         alt += _not_shown(n_missing, noun, "whose change is missing")
-    return Chart(figure=figure, alt=alt + _direction_note(higher_is_better), title=title)
+    return Chart(
+        figure=figure,
+        alt=alt + _direction_note(higher_is_better),
+        title=title,
+        data=_bars_frame(bars),
+        kind="change_distribution",
+        per_person=True,
+        counts=("n",),
+    )
+
+
+def _bars_frame(bars: _Bars) -> pd.DataFrame:
+    """The raw histogram's bins as a table (bin, bin_low, bin_high, n), left to right."""
+    order = np.argsort(bars.centres, kind="stable")
+    rows = []
+    for i in order:
+        half = float(bars.widths[i]) / 2 / (1.0 if bars.kinds[i] == "same" else 0.9)
+        low, high = float(bars.centres[i]) - half, float(bars.centres[i]) + half
+        if bars.kinds[i] == "same" and not bars.integer:
+            low, high = 0.0, 0.0  # exactly no change: the narrow grey bar at zero
+        rows.append((f"{_edge(low)} to {_edge(high)}", low, high, int(bars.counts[i])))
+    frame = pd.DataFrame(rows, columns=["bin", "bin_low", "bin_high", "n"])
+    frame["n"] = frame["n"].astype(object)
+    return frame
 
 
 # --------------------------------------------------------------------------- reliable change
@@ -859,7 +1026,14 @@ def reliable_change_scatter(
     a, b, n_missing = _pairs(pre, post)
     title = f"Reliable change in {label}"
     if a.size == 0:
-        return _empty_chart(title, f"Scatter plot of {label} before and after")
+        return _empty_chart(
+            title,
+            f"Scatter plot of {label} before and after",
+            "scatter",
+            ("category", "n"),
+            ("n",),
+            True,
+        )
     category = _rc_categories(a, b, band, higher_is_better)
     counts = {name: int((category == name).sum()) for name in _RC_CATEGORIES}
     shown = _spread_sample(b - a, max_points)
@@ -904,7 +1078,20 @@ def reliable_change_scatter(
         )
     if n_missing:
         alt += _not_shown(n_missing, noun, "without both scores")
-    return Chart(figure=figure, alt=alt + _direction_note(higher_is_better), title=title)
+    data = _count_frame(
+        "category",
+        [*_RC_CATEGORIES, "without both scores"],
+        [*(counts[c] for c in _RC_CATEGORIES), n_missing],
+    )
+    return Chart(
+        figure=figure,
+        alt=alt + _direction_note(higher_is_better),
+        title=title,
+        data=data,
+        kind="scatter",
+        per_person=True,
+        counts=("n",),
+    )
 
 
 # --------------------------------------------------------------------------- category bars
@@ -917,30 +1104,63 @@ def _cell(value: Any, where: str) -> float | str:
         if text.lower() == "c":
             return "c"
         if not _is_number_or_missing(text):
-            raise ValueError(f"category_bars: {where} must be a count or 'c'; found {value!r}")
+            raise ValueError(f"{where} must be a count or 'c'; found {value!r}")
         value = text
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return math.nan
     if not _is_number_or_missing(value):
-        raise ValueError(f"category_bars: {where} must be a count or 'c'; found {value!r}")
+        raise ValueError(f"{where} must be a count or 'c'; found {value!r}")
     number = float(value)
     if math.isinf(number) or number < 0:
-        raise ValueError(f"category_bars: {where} must be a count of 0 or more; found {value!r}")
+        raise ValueError(f"{where} must be a count of 0 or more; found {value!r}")
     return number
 
 
-def _count_text(value: float | str, threshold: int, alt: bool = False) -> str:
+def _count_text(value: float | str, alt: bool = False, reason: str | None = None) -> str:
+    """A count as drawn (``12``, ``c``) or as said in alt text (``12``, ``suppressed``)."""
     if value == "c":
-        return f"suppressed (fewer than {threshold})" if alt else "c"
+        return (reason or SUPPRESSED_WORDS) if alt else "c"
     if isinstance(value, float) and math.isnan(value):
         return "no data"
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+#: What alt text says for a ``"c"`` cell when the table gives no reason. Not "fewer than
+#: 5": a cell hidden only to protect another (secondary suppression) is not small.
+SUPPRESSED_WORDS = "suppressed"
+
+
+def _reason_words(reason: Any, where: str) -> str:
+    """A caller's words for why a cell is hidden, checked to carry no number."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValueError(f"{where}: a reason must be non-empty text; got {reason!r}")
+    if any(ch.isdigit() for ch in reason):
+        raise ValueError(
+            f"{where}: a reason may not contain digits (alt text carries only the table's "
+            f"numbers); got {reason!r}"
+        )
+    return reason.strip()
+
+
+def _published(value: float | str) -> Any:
+    """A count cell as published in ``Chart.data``: int, ``"c"`` or None (missing)."""
+    if value == "c":
+        return "c"
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def _column_name(name: Any) -> str:
     """Column name as it reads mid-sentence: ``'Before'`` → ``'before'``, ``'KS2'`` kept."""
     text = str(name)
     return text if any(ch.isupper() for ch in text[1:]) else text[:1].lower() + text[1:]
+
+
+def _hide_count_ticks(axis: Any) -> None:
+    """No scale on an axis of counts: every bar carries its count, so the only numbers
+    drawn are the table's (no tick at a value the table does not hold)."""
+    axis.set_ticks([])
 
 
 @_house_styled
@@ -950,8 +1170,13 @@ def category_bars(
     *,
     noun: str = "children",
     suppression_threshold: int = 5,
+    reasons: Mapping[tuple[Any, Any], str] | None = None,
+    title: str | None = None,
 ) -> Chart:
     """Before/after bars of counts per category, each bar labelled with its period and count.
+
+    Safe for the commissioner edition when ``table`` is the published (suppressed) table:
+    everything drawn and said comes from it.
 
     Parameters
     ----------
@@ -960,55 +1185,112 @@ def category_bars(
         e.g. SDQ bands or ``"Persistently absent"`` / ``"Not persistently absent"``), one
         column per period (e.g. ``"Before"``, ``"After"``), in the order to show. A cell
         may be ``"c"`` (DfE suppression symbol): drawn as no bar with a ``c`` label and
-        described as "suppressed (fewer than 5)" in the alt text. Missing cells are
-        labelled "no data".
+        described as "suppressed" in the alt text (or in the words ``reasons`` gives).
+        Missing cells are labelled "no data".
     label : str
         What is counted, lower case (``"SDQ band"``).
     noun : str, default "children"
         Who is counted, plural (for the axis label).
     suppression_threshold : int, default 5
-        The threshold used to suppress the table, for the alt text's wording.
+        Kept for callers; the wording no longer names it (a cell may be hidden to protect
+        another, so "fewer than 5" would be wrong).
+    reasons : mapping of (category, period) to str, optional
+        Words for a ``"c"`` cell's alt text instead of "suppressed", e.g.
+        ``{("High", "After"): "suppressed to protect another cell"}``. No digits.
+    title : str, optional
+        The chart's title (default ``"<label> before and after"``).
 
     Returns
     -------
     Chart
-        Horizontal bars; the alt text lists every category's counts per period, and a
-        period's total only when none of its cells is suppressed or missing (so a
-        suppressed cell can never be worked out from the alt text).
+        Horizontal bars (``kind="category_bars"``, ``data`` = the table with its index as
+        the first column, every period column a count); the alt text lists every
+        category's counts per period, and nothing that is not in the table (no totals).
     """
+    del suppression_threshold  # wording no longer depends on it (see above)
     if not isinstance(table, pd.DataFrame):
         raise ValueError(
             f"category_bars: table must be a pandas DataFrame; got {type(table).__name__}"
         )
-    title = f"{_sentence_start(label)} before and after"
+    title = title or f"{_sentence_start(label)} before and after"
     cells = [
         [
-            _cell(table.iat[i, j], f"cell ({table.index[i]!r}, {table.columns[j]!r})")
+            _cell(
+                table.iat[i, j],
+                f"category_bars: cell ({table.index[i]!r}, {table.columns[j]!r})",
+            )
             for j in range(table.shape[1])
         ]
         for i in range(table.shape[0])
     ]
-    if all(isinstance(v, float) and math.isnan(v) for row in cells for v in row):
-        return _empty_chart(title, f"Bar chart of {label}")
     categories, periods = [str(c) for c in table.index], [str(c) for c in table.columns]
+    first = str(table.index.name) if table.index.name is not None else "category"
+    if first in periods:
+        first = f"{first} (category)"
+    data = pd.DataFrame(
+        {
+            first: categories,
+            **{
+                period: pd.Series([_published(row[j]) for row in cells], dtype=object)
+                for j, period in enumerate(periods)
+            },
+        }
+    )
+    words = _cell_reasons(reasons, table, cells)
+    if all(isinstance(v, float) and math.isnan(v) for row in cells for v in row):
+        return _empty_chart(
+            title,
+            f"Bar chart of {label}",
+            "category_bars",
+            (first, *periods),
+            tuple(periods),
+        )
 
     figure, ax = _figure(7.0, 0.9 + 0.45 * len(categories) * max(2, len(periods)) * 0.75)
-    _draw_category_bars(ax, cells, periods, suppression_threshold)
+    _draw_category_bars(ax, cells, periods)
     ax.set_yticks(np.arange(len(categories)), categories)
     ax.invert_yaxis()
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
     ax.set_xlabel(f"Number of {noun}")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    _hide_count_ticks(ax.xaxis)
     ax.set_title(title)
 
-    alt = _category_alt(label, categories, periods, cells, suppression_threshold)
-    return Chart(figure=figure, alt=alt, title=title)
+    alt = _category_alt(label, categories, periods, cells, words)
+    return Chart(
+        figure=figure,
+        alt=alt,
+        title=title,
+        data=data,
+        kind="category_bars",
+        per_person=False,
+        counts=tuple(periods),
+    )
 
 
-def _draw_category_bars(
-    ax: Axes, cells: list[list[float | str]], periods: list[str], threshold: int
-) -> None:
+def _cell_reasons(
+    reasons: Mapping[tuple[Any, Any], str] | None,
+    table: pd.DataFrame,
+    cells: list[list[float | str]],
+) -> dict[tuple[int, int], str]:
+    """``reasons`` by (row, column) position, only for ``"c"`` cells; checked."""
+    if not reasons:
+        return {}
+    rows = {str(k): i for i, k in enumerate(table.index)}
+    columns = {str(k): j for j, k in enumerate(table.columns)}
+    out = {}
+    for (row, column), reason in reasons.items():
+        where = f"category_bars: reason for ({row!r}, {column!r})"
+        if str(row) not in rows or str(column) not in columns:
+            raise ValueError(f"{where}: no such cell")
+        i, j = rows[str(row)], columns[str(column)]
+        if cells[i][j] != "c":
+            raise ValueError(f"{where}: the cell is not suppressed")
+        out[(i, j)] = _reason_words(reason, where)
+    return out
+
+
+def _draw_category_bars(ax: Axes, cells: list[list[float | str]], periods: list[str]) -> None:
     numbers = [v for row in cells for v in row if not isinstance(v, str) and not math.isnan(v)]
     top = max(numbers, default=0.0) or 1.0
     height = 0.8 / len(periods)
@@ -1022,7 +1304,7 @@ def _draw_category_bars(
             ax.text(
                 drawn + top * 0.015,
                 y,
-                f"{periods[j]}: {_count_text(value, threshold)}",
+                f"{periods[j]}: {_count_text(value)}",
                 va="center",
                 ha="left",
                 fontsize=10,
@@ -1036,30 +1318,22 @@ def _category_alt(
     categories: list[str],
     periods: list[str],
     cells: list[list[float | str]],
-    threshold: int,
+    reasons: dict[tuple[int, int], str],
 ) -> str:
     names = [_column_name(p) for p in periods]
     parts = [
         f"{category}: "
         + ", ".join(
-            f"{name} {_count_text(value, threshold, alt=True)}"
-            for name, value in zip(names, row, strict=True)
+            f"{name} {_count_text(value, alt=True, reason=reasons.get((i, j)))}"
+            for j, (name, value) in enumerate(zip(names, row, strict=True))
         )
-        for category, row in zip(categories, cells, strict=True)
+        for i, (category, row) in enumerate(zip(categories, cells, strict=True))
     ]
-    alt = (
+    return (
         f"Bar chart of {label} ({' and '.join(names)}), number in each category. "
         + "; ".join(parts)
         + "."
     )
-    totals = [
-        f"{name} {sum(col):,.0f}"
-        for name, col in zip(names, zip(*cells, strict=True), strict=True)
-        if all(not isinstance(v, str) and not math.isnan(v) for v in col)
-    ]
-    if totals:
-        alt += " Totals: " + ", ".join(totals) + "."
-    return alt
 
 
 # --------------------------------------------------------------------------- forest plot
@@ -1067,34 +1341,70 @@ def _category_alt(
 _FOREST_COLUMNS = ("outcome", "estimate", "lower_ci", "upper_ci")
 
 
+def _is_c(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() == "c"
+
+
 def _forest_rows(table: pd.DataFrame) -> list[tuple[str, float | str, float, float]]:
-    """(outcome, estimate or "c", lower, upper) per row; "c" anywhere suppresses the row."""
+    """(outcome, estimate or "c", lower, upper) per row; "c" anywhere suppresses the row
+    (a "c" in an ``n`` column too: an interval's width would give its n away)."""
     missing = [c for c in _FOREST_COLUMNS if c not in table.columns]
     if missing:
         raise ValueError(
             f"estimate_forest: table lacks column(s) {', '.join(missing)}; "
             f"found {', '.join(map(str, table.columns)) or 'none'}"
         )
+    columns = [*_FOREST_COLUMNS, *(["n"] if "n" in table.columns else [])]
     rows = []
-    for i, record in enumerate(table.loc[:, list(_FOREST_COLUMNS)].itertuples(index=False)):
+    for i, record in enumerate(table.loc[:, columns].itertuples(index=False)):
         outcome, *numbers = record
-        if any(isinstance(v, str) and v.strip().lower() == "c" for v in numbers):
+        if any(_is_c(v) for v in numbers):
             rows.append((str(outcome), "c", math.nan, math.nan))
             continue
         estimate, lower, upper = (
             float(_numbers([v], f"row {i} ({outcome!r}) {col}")[0])
-            for v, col in zip(numbers, _FOREST_COLUMNS[1:], strict=True)
+            for v, col in zip(numbers[:3], _FOREST_COLUMNS[1:], strict=True)
         )
         rows.append((str(outcome), estimate, lower, upper))
     return rows
 
 
+def _forest_data(
+    table: pd.DataFrame, rows: list[tuple[str, float | str, float, float]], threshold: int
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The forest's table as published: a suppressed row is "c" in every number."""
+    data: dict[str, list[Any]] = {
+        "outcome": [r[0] for r in rows],
+        "estimate": [r[1] if r[1] == "c" else _plain(r[1]) for r in rows],
+        "lower_ci": ["c" if r[1] == "c" else _plain(r[2]) for r in rows],
+        "upper_ci": ["c" if r[1] == "c" else _plain(r[3]) for r in rows],
+    }
+    if "confidence_level" in table.columns:
+        data["confidence_level"] = [
+            _plain(float(v)) if _is_number_or_missing(v) else None
+            for v in table["confidence_level"]
+        ]
+    counts: tuple[str, ...] = ()
+    if "n" in table.columns:
+        cells = [
+            _cell(v, f"estimate_forest: n of {r[0]!r}")
+            for v, r in zip(table["n"], rows, strict=True)
+        ]
+        _check_counts(cells, threshold, "estimate_forest", [r[0] for r in rows])
+        data["n"] = [
+            "c" if r[1] == "c" else _published(c) for c, r in zip(cells, rows, strict=True)
+        ]
+        counts = ("n",)
+    frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in data.items()})
+    return frame, counts
+
+
 def _forest_text(
-    row: tuple[str, float | str, float, float], unit: str, alt: bool, threshold: int = 5
+    row: tuple[str, float | str, float, float], unit: str, alt: bool, reason: str | None = None
 ) -> str:
     _, estimate, lower, upper = row
     if estimate == "c":
-        return f"suppressed (fewer than {threshold})" if alt else "c"
+        return (reason or SUPPRESSED_WORDS) if alt else "c"
     if math.isnan(estimate):
         return "no estimate"
     text = _fmt(estimate, unit, decimals=1, sign=True)
@@ -1102,6 +1412,22 @@ def _forest_text(
         return text
     interval = f"{_fmt(lower, '', 1, True)} to {_fmt(upper, '', 1, True)}"
     return f"{text} ({'CI ' if alt else ''}{interval})"
+
+
+def _row_reasons(
+    reasons: Mapping[Any, str] | None, labels: list[str], suppressed: list[bool], who: str
+) -> dict[int, str]:
+    """``reasons`` (by row label) by row position, only for suppressed rows; checked."""
+    out: dict[int, str] = {}
+    for key, reason in (reasons or {}).items():
+        where = f"{who}: reason for {key!r}"
+        if str(key) not in labels:
+            raise ValueError(f"{where}: no such row")
+        i = labels.index(str(key))
+        if not suppressed[i]:
+            raise ValueError(f"{where}: the row is not suppressed")
+        out[i] = _reason_words(reason, where)
+    return out
 
 
 @_house_styled
@@ -1113,6 +1439,7 @@ def estimate_forest(
     null_value: float = 0.0,
     null_label: str = "no change",
     suppression_threshold: int = 5,
+    reasons: Mapping[str, str] | None = None,
 ) -> Chart:
     """Point estimates with confidence intervals for several outcomes or items.
 
@@ -1121,8 +1448,10 @@ def estimate_forest(
     table : pandas.DataFrame
         One row per outcome, in the order to show, with columns ``outcome``,
         ``estimate``, ``lower_ci``, ``upper_ci`` (e.g. mean change with its CI, in the
-        outcome's unit) and optionally ``confidence_level`` (e.g. 0.95). A ``"c"`` in a
-        row's numbers marks it suppressed; a missing estimate is labelled "no estimate".
+        outcome's unit) and optionally ``confidence_level`` (e.g. 0.95) and ``n`` (number
+        of people behind the estimate: 0, at least ``suppression_threshold``, or
+        ``"c"``). A ``"c"`` in a row's numbers marks it suppressed; a missing estimate is
+        labelled "no estimate".
     label : str
         What the estimates are, lower case (``"change in PASS factors"``).
     unit : str, default ""
@@ -1132,12 +1461,15 @@ def estimate_forest(
     null_label : str, default "no change"
         Label of the line at ``null_value``.
     suppression_threshold : int, default 5
-        The threshold used to suppress the table, for the alt text's wording.
+        An ``n`` from 1 to this − 1 is refused (ValueError): suppress it upstream.
+    reasons : mapping of outcome to str, optional
+        Words for a suppressed row's alt text instead of "suppressed". No digits.
 
     Returns
     -------
     Chart
-        Each estimate and interval written at the right of its row and in the alt text.
+        ``kind="forest"``; each estimate and interval written at the right of its row and
+        in the alt text; ``data`` holds the columns above as published.
     """
     if not isinstance(table, pd.DataFrame):
         raise ValueError(
@@ -1145,8 +1477,21 @@ def estimate_forest(
         )
     title = _sentence_start(label)
     rows = _forest_rows(table)
+    data, counts = _forest_data(table, rows, suppression_threshold)
+    words = _row_reasons(
+        reasons, [r[0] for r in rows], [r[1] == "c" for r in rows], "estimate_forest"
+    )
     if not rows or all(r[1] != "c" and math.isnan(r[1]) for r in rows):
-        return _empty_chart(title, f"Forest plot of {label}")
+        chart = _empty_chart(title, f"Forest plot of {label}", "forest", (), ())
+        return Chart(
+            figure=chart.figure,
+            alt=chart.alt,
+            title=title,
+            data=data,
+            kind="forest",
+            per_person=False,
+            counts=counts,
+        )
     level = _confidence_words(table)
 
     figure, ax = _figure(7.0, 1.3 + 0.5 * len(rows))
@@ -1154,14 +1499,22 @@ def estimate_forest(
     ax.set_title(title, pad=20)
     ax.set_xlabel(_axis_label(label, unit) + f", with {level} intervals")
 
-    parts = [f"{row[0]}: {_forest_text(row, unit, True, suppression_threshold)}" for row in rows]
+    parts = [
+        f"{row[0]}: {_forest_text(row, unit, True, words.get(i))}" for i, row in enumerate(rows)
+    ]
     alt = (
-        f"Forest plot of {label}: estimates with {level} intervals for {len(rows):,} "
-        f"outcomes, and a line at {_fmt(null_value, '', 1)} ({null_label}). "
-        + "; ".join(parts)
-        + "."
+        f"Forest plot of {label}: estimates with {level} intervals, and a line at "
+        f"{_fmt(null_value, '', 1)} ({null_label}). " + "; ".join(parts) + "."
     )
-    return Chart(figure=figure, alt=alt, title=title)
+    return Chart(
+        figure=figure,
+        alt=alt,
+        title=title,
+        data=data,
+        kind="forest",
+        per_person=False,
+        counts=counts,
+    )
 
 
 def _confidence_words(table: pd.DataFrame) -> str:
@@ -1226,3 +1579,550 @@ def _draw_forest(
     low, high = min([*finite, null_value]), max([*finite, null_value])
     pad = (high - low) * 0.08 or 1.0
     ax.set_xlim(low - pad, high + pad)
+
+
+# --------------------------------------------------------------------------- commissioner charts
+#
+# The builders below take ONLY aggregated, already-suppressed tables (never one value per
+# person) and draw and say only what the table holds. A count from 1 to threshold − 1 is
+# refused, a "c" cell is drawn as nothing (a "c" label, no mark) and said as "suppressed".
+
+
+def _check_counts(cells: list[float | str], threshold: int, who: str, labels: list[str]) -> None:
+    """Refuse a visible count from 1 to ``threshold - 1`` (it should have been "c")."""
+    if not (isinstance(threshold, int | np.integer) and threshold >= 1):
+        raise ValueError(f"{who}: suppression_threshold must be a whole number of 1 or more")
+    for label, value in zip(labels, cells, strict=True):
+        if value == "c" or (isinstance(value, float) and math.isnan(value)):
+            continue
+        if not float(value).is_integer():
+            raise ValueError(f"{who}: the count for {label!r} is not a whole number")
+        if 0 < value < threshold:
+            raise ValueError(
+                f"{who}: the count for {label!r} is below the suppression threshold; "
+                'suppress it upstream ("c") or merge it with a neighbour'
+            )
+
+
+def _require_columns(table: Any, columns: tuple[str, ...], who: str) -> None:
+    if not isinstance(table, pd.DataFrame):
+        raise ValueError(
+            f"{who}: table must be an aggregated pandas DataFrame; got {type(table).__name__}"
+        )
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(
+            f"{who}: table lacks column(s) {', '.join(missing)}; "
+            f"found {', '.join(map(str, table.columns)) or 'none'}"
+        )
+
+
+def _estimate(value: Any, where: str) -> float | str:
+    """An estimate cell: a float, ``"c"`` or NaN (missing)."""
+    if _is_c(value):
+        return "c"
+    return float(_numbers([value], where)[0])
+
+
+# ----------------------------------------------------------------- merged histogram bins
+
+
+def _start_edges(values: np.ndarray, width: float | None) -> tuple[np.ndarray, bool]:
+    """Bin edges as :func:`_histogram` bins change (nice width; whole-number data has the
+    bin [−0.5, 0.5] for no change), covering every value, trimmed to the occupied range."""
+    integer = bool(np.all(values == np.round(values)))
+    if width is None:
+        target = min(30, max(5, math.ceil(2 * values.size ** (1 / 3))))
+        width = _nice_width(float(values.max() - values.min()) / target, integer)
+    elif not (math.isfinite(width) and width > 0):
+        raise ValueError(f"merge_bins: width must be a positive number; got {width!r}")
+    low, high = float(values.min()), float(values.max())
+    if integer and width >= 1:
+        up = 0.5 + width * np.arange(0, max(0, math.ceil((high - 0.5) / width)) + 2)
+        down = -0.5 - width * np.arange(0, max(0, math.ceil((-low - 0.5) / width)) + 2)
+        edges = np.unique(np.concatenate([down, up]))
+    else:
+        integer = False
+        first, last = math.floor(low / width), math.floor(high / width) + 1
+        edges = width * np.arange(first, last + 1)
+    # Tidy float noise (0.30000000000000004) well below the width, then make sure the
+    # edges still reach both ends of the data.
+    edges = np.unique(np.round(edges, max(0, 6 - math.floor(math.log10(width)))))
+    while edges[0] > low:
+        edges = np.concatenate([[edges[0] - width], edges])
+    while edges[-1] < high:
+        edges = np.concatenate([edges, [edges[-1] + width]])
+    counts = _bin_counts(values, edges)
+    occupied = np.flatnonzero(counts)
+    return edges[occupied[0] : occupied[-1] + 2], integer
+
+
+def _bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """People per bin ``[e_i, e_i+1)``, the last bin closed ``[e_n-1, e_n]`` (numpy's rule)."""
+    counts, _ = np.histogram(values, bins=edges)
+    return counts
+
+
+def _side(low: float, high: float) -> str:
+    """``"rose"`` for a bin wholly above zero, ``"fell"`` below, ``""`` if it spans zero."""
+    return "rose" if low >= 0 else "fell" if high <= 0 else ""
+
+
+def merge_bins(
+    values: Any,
+    threshold: int = 5,
+    *,
+    width: float | None = None,
+) -> list[tuple[float, float]]:
+    """Histogram bin edges such that every bin holds 0 or at least ``threshold`` people.
+
+    Starts from the bins :func:`change_distribution` draws (a "nice" width by Rice's rule;
+    for whole-number data the bin −0.5 to 0.5 is exactly "no change"), trimmed to the
+    occupied range, then repeatedly merges the bin holding the fewest people (1 to
+    ``threshold - 1``; leftmost on a tie) with its neighbour holding fewer people (one on
+    the same side of zero first, so rises and falls stay apart where they can; empty
+    neighbours only when there is no other), until no bin holds 1 to ``threshold - 1``.
+
+    Parameters
+    ----------
+    values : array-like of float
+        One value per person (e.g. change); missing values are left out. Person-level:
+        call this upstream, where the data is, then pass the counts on as a table.
+    threshold : int, default 5
+        The suppression threshold.
+    width : float, optional
+        Starting bin width instead of the automatic one.
+
+    Returns
+    -------
+    list of (low, high)
+        Adjacent bins, left to right, ``[low, high)`` except the last, which is closed;
+        together they cover every value. Empty when there are no values.
+
+    Raises
+    ------
+    ValueError
+        When there are from 1 to ``threshold - 1`` values in all (no histogram of them can
+        be published).
+    """
+    if not (isinstance(threshold, int | np.integer) and threshold >= 1):
+        raise ValueError(
+            f"merge_bins: threshold must be a whole number of 1 or more; got {threshold!r}"
+        )
+    array = _numbers(values, "values")
+    array = array[~np.isnan(array)]
+    if array.size == 0:
+        return []
+    if array.size < threshold:
+        raise ValueError(
+            "merge_bins: fewer values than the suppression threshold; no histogram of them "
+            "can be published"
+        )
+    edges, _ = _start_edges(array, width)
+    bounds = list(edges)
+    counts = list(_bin_counts(array, edges))
+    while True:
+        small = [i for i, c in enumerate(counts) if 0 < c < threshold]
+        if not small:
+            break
+        i = min(small, key=lambda k: (counts[k], k))
+        neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(counts)]
+        filled = [j for j in neighbours if counts[j] > 0] or neighbours
+        side = _side(bounds[i], bounds[i + 1])
+        same = [j for j in filled if side and _side(bounds[j], bounds[j + 1]) == side]
+        j = min(same or filled, key=lambda k: (counts[k], k))
+        left, right = min(i, j), max(i, j)
+        counts[left : right + 1] = [counts[left] + counts[right]]
+        del bounds[right]
+    return [(float(a), float(b)) for a, b in itertools.pairwise(bounds)]
+
+
+def histogram_table(
+    values: Any,
+    threshold: int = 5,
+    *,
+    width: float | None = None,
+) -> pd.DataFrame:
+    """The table :func:`binned_histogram` draws: bins from :func:`merge_bins` and counts.
+
+    For the code that holds the person-level values (the gate, upstream of the chart):
+    columns ``bin_low``, ``bin_high``, ``n``, every ``n`` 0 or ≥ ``threshold``.
+    """
+    array = _numbers(values, "values")
+    array = array[~np.isnan(array)]
+    bins = merge_bins(array, threshold, width=width)
+    if not bins:
+        return pd.DataFrame({"bin_low": [], "bin_high": [], "n": pd.Series([], dtype=object)})
+    edges = np.array([bins[0][0], *(b[1] for b in bins)])
+    counts = _bin_counts(array, edges)
+    return pd.DataFrame(
+        {
+            "bin_low": [b[0] for b in bins],
+            "bin_high": [b[1] for b in bins],
+            "n": pd.Series([int(c) for c in counts], dtype=object),
+        }
+    )
+
+
+_BIN_COLUMNS = ("bin_low", "bin_high", "n")
+
+
+@_house_styled
+def binned_histogram(
+    table: pd.DataFrame,
+    label: str,
+    unit: str = "",
+    higher_is_better: bool = True,
+    *,
+    noun: str = "children",
+    suppression_threshold: int = 5,
+    reasons: Mapping[str, str] | None = None,
+) -> Chart:
+    """Histogram of change drawn from a table of bins (commissioner edition).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per bin, left to right, with columns ``bin_low``, ``bin_high`` (edges in
+        the unit of the change; adjacent bins share an edge, gaps allowed) and ``n``
+        (people in the bin: 0, at least ``suppression_threshold``, or ``"c"``), e.g. from
+        :func:`histogram_table`. A ``bin`` column, if any, is ignored (labels are made
+        from the edges).
+    label : str
+        What was measured, lower case (``"attendance"``).
+    unit : str, default ""
+        Unit of the *scores* (``"%"`` makes the change "percentage points").
+    higher_is_better : bool, default True
+        Direction of improvement: bins wholly above zero are rises, below zero falls;
+        the side that is better is blue, the worse side orange and hatched, a bin that
+        spans zero grey.
+    noun : str, default "children"
+        Who the people are, plural.
+    suppression_threshold : int, default 5
+        A bin count from 1 to this − 1 is refused (ValueError): merge bins upstream.
+    reasons : mapping of bin label to str, optional
+        Words for a ``"c"`` bin's alt text instead of "suppressed" (keys as the ``bin``
+        column of ``Chart.data``, e.g. ``"−10 to −5"``). No digits.
+
+    Returns
+    -------
+    Chart
+        ``kind="histogram"``, ``per_person=False``; ``data`` columns ``bin`` (label),
+        ``bin_low``, ``bin_high``, ``n``. Every bar is labelled with its count and every
+        edge with its value; the count axis has no scale, so every number drawn or said
+        is one of the table's.
+    """
+    who = "binned_histogram"
+    _require_columns(table, _BIN_COLUMNS, who)
+    title = f"Change in {label}"
+    change_unit = _change_unit(unit)
+    lows = [float(_numbers([v], f"{who}: bin_low")[0]) for v in table["bin_low"]]
+    highs = [float(_numbers([v], f"{who}: bin_high")[0]) for v in table["bin_high"]]
+    names = [f"{_edge(a)} to {_edge(b)}" for a, b in zip(lows, highs, strict=True)]
+    cells = [
+        _cell(v, f"{who}: n of bin {name!r}") for v, name in zip(table["n"], names, strict=True)
+    ]
+    _check_counts(cells, suppression_threshold, who, names)
+    for i, (a, b) in enumerate(zip(lows, highs, strict=True)):
+        if math.isnan(a) or math.isnan(b) or not a < b:
+            raise ValueError(f"{who}: bin {i + 1} needs bin_low < bin_high")
+        if i and a < highs[i - 1]:
+            raise ValueError(f"{who}: bins must be in order and not overlap (bin {i + 1})")
+    data = pd.DataFrame(
+        {
+            "bin": names,
+            "bin_low": [_plain(a) for a in lows],
+            "bin_high": [_plain(b) for b in highs],
+            "n": pd.Series([_published(c) for c in cells], dtype=object),
+        }
+    )
+    words = _row_reasons(reasons, names, [c == "c" for c in cells], who)
+    if all(isinstance(c, float) and math.isnan(c) for c in cells):
+        return Chart(
+            figure=_empty_chart(title, "", "histogram", (), ()).figure,
+            alt=f"Histogram of the change in {label}: no data to show.",
+            title=title,
+            data=data,
+            kind="histogram",
+            per_person=False,
+            counts=("n",),
+        )
+
+    figure, ax = _figure(7.0, 4.0)
+    good, bad = ("rose", "fell") if higher_is_better else ("fell", "rose")
+    style = {good: (IMPROVED, None), bad: (WORSE, "///"), "spans": (NEUTRAL, None)}
+    numbers = [c for c in cells if not isinstance(c, str) and not math.isnan(c)]
+    top = max(numbers, default=0.0) or 1.0
+    for a, b, value in zip(lows, highs, cells, strict=True):
+        side = "rose" if a >= 0 else "fell" if b <= 0 else "spans"
+        colour, hatch = style[side]
+        drawn = 0.0 if isinstance(value, str) or math.isnan(value) else float(value)
+        if drawn:
+            ax.bar(
+                a,
+                drawn,
+                width=b - a,
+                align="edge",
+                color=colour,
+                hatch=hatch,
+                edgecolor="white",
+                linewidth=1.0,
+            )
+        ax.text(
+            (a + b) / 2,
+            drawn + top * 0.02,
+            _count_text(value),
+            ha="center",
+            va="bottom",
+            fontsize=10,
+            color=TEXT,
+        )
+    edges = sorted({*lows, *highs})
+    ax.set_xticks(edges, [_edge(e) for e in edges], rotation=0 if len(edges) <= 10 else 45)
+    if lows[0] < 0 < highs[-1]:
+        ax.axvline(0, color=TEXT, linewidth=1.5, linestyle=(0, (4, 2)), zorder=4)
+    ax.set_xlim(lows[0] - (highs[-1] - lows[0]) * 0.02, highs[-1] + (highs[-1] - lows[0]) * 0.02)
+    ax.set_ylim(0, top * 1.2)
+    _hide_count_ticks(ax.yaxis)
+    ax.spines["left"].set_visible(False)
+    ax.set_ylabel(f"Number of {noun}")
+    ax.set_xlabel(f"Change in {label} (after − before{', ' + change_unit if unit else ''})")
+    ax.set_title(title)
+
+    parts = [
+        f"{name}: {_count_text(value, alt=True, reason=words.get(i))}"
+        for i, (name, value) in enumerate(zip(names, cells, strict=True))
+    ]
+    better = "above" if higher_is_better else "below"
+    alt = (
+        f"Histogram of the change in {label} (after minus before"
+        f"{', in ' + change_unit if unit else ''}), number of {noun} in each range of "
+        f"change; ranges are merged so that none holds only a few {noun}, and a change "
+        f"{better} zero is an improvement. " + "; ".join(parts) + "."
+    )
+    return Chart(
+        figure=figure,
+        alt=alt,
+        title=title,
+        data=data,
+        kind="histogram",
+        per_person=False,
+        counts=("n",),
+    )
+
+
+# ----------------------------------------------------------------- means with intervals
+
+_MEANS_COLUMNS = ("when", "mean", "lower_ci", "upper_ci", "n")
+
+
+@_house_styled
+def means_chart(
+    table: pd.DataFrame,
+    label: str,
+    unit: str = "%",
+    higher_is_better: bool = True,
+    *,
+    noun: str = "children",
+    suppression_threshold: int = 5,
+    reasons: Mapping[str, str] | None = None,
+) -> Chart:
+    """Means with confidence intervals, e.g. before and after (commissioner edition).
+
+    Replaces the slope chart for commissioners: one point per row, its interval as an
+    error bar, consecutive points joined.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per time point, in order, with columns ``when`` (label, e.g.
+        ``"Before"``, ``"After"``), ``mean``, ``lower_ci``, ``upper_ci`` (in ``unit``) and
+        ``n`` (people behind the mean: 0, at least ``suppression_threshold``, or ``"c"``),
+        and optionally ``confidence_level`` (e.g. 0.95; the wording is "confidence
+        intervals" without it). A ``"c"`` in any of a row's numbers suppresses the row:
+        no point, no interval, a ``c`` label, "suppressed" in the alt text.
+    label : str
+        What was measured, lower case (``"attendance"``).
+    unit : str, default "%"
+        Unit of the scores: ``"%"``, ``"points"`` or ``""``.
+    higher_is_better : bool, default True
+        Direction of improvement (said in the alt text when lower is better).
+    noun : str, default "children"
+        Who the people are, plural.
+    suppression_threshold : int, default 5
+        An ``n`` from 1 to this − 1 is refused (ValueError): suppress it upstream.
+    reasons : mapping of ``when`` label to str, optional
+        Words for a suppressed row's alt text instead of "suppressed". No digits.
+
+    Returns
+    -------
+    Chart
+        ``kind="means"``, ``per_person=False``; ``data`` columns ``when``, ``mean``,
+        ``lower_ci``, ``upper_ci``, ``n`` (and ``confidence_level`` if given).
+    """
+    who = "means_chart"
+    _require_columns(table, _MEANS_COLUMNS, who)
+    whens = [str(w) for w in table["when"]]
+    rows: list[tuple[float | str, float | str, float | str]] = []
+    for i, when in enumerate(whens):
+        estimates = tuple(
+            _estimate(table[col].iloc[i], f"{who}: {col} of {when!r}")
+            for col in ("mean", "lower_ci", "upper_ci")
+        )
+        rows.append(estimates)  # type: ignore[arg-type]
+    ns = [_cell(v, f"{who}: n of {when!r}") for v, when in zip(table["n"], whens, strict=True)]
+    _check_counts(ns, suppression_threshold, who, whens)
+    hidden = [any(v == "c" for v in (*r, n)) for r, n in zip(rows, ns, strict=True)]
+    data: dict[str, list[Any]] = {
+        "when": whens,
+        **{
+            col: ["c" if h else _plain(r[k]) for r, h in zip(rows, hidden, strict=True)]
+            for k, col in enumerate(("mean", "lower_ci", "upper_ci"))
+        },
+        "n": ["c" if h else _published(n) for n, h in zip(ns, hidden, strict=True)],
+    }
+    if "confidence_level" in table.columns:
+        data["confidence_level"] = [
+            _plain(float(v)) if _is_number_or_missing(v) else None
+            for v in table["confidence_level"]
+        ]
+    frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in data.items()})
+    words = _row_reasons(reasons, whens, hidden, who)
+    periods = " and ".join(_column_name(w) for w in whens)
+    title = f"Mean {label} {periods}".strip()
+    level = _confidence_words(table)
+    shown = [
+        i
+        for i, (r, n, h) in enumerate(zip(rows, ns, hidden, strict=True))
+        if not h and not math.isnan(r[0]) and not (isinstance(n, float) and n == 0)  # type: ignore[arg-type]
+    ]
+    if not shown and not any(hidden):
+        chart = _empty_chart(title, f"Chart of the mean {label}", "means", (), ())
+        return Chart(
+            figure=chart.figure,
+            alt=chart.alt,
+            title=title,
+            data=frame,
+            kind="means",
+            per_person=False,
+            counts=("n",),
+        )
+
+    figure, ax = _figure(7.0, 4.2)
+    x = np.arange(len(whens), dtype=float)
+    _draw_means(ax, x, rows, shown, hidden, unit)
+    ticks = [
+        f"{w}\n{'c' if h else _means_n_text(n, noun)}"
+        for w, n, h in zip(whens, ns, hidden, strict=True)
+    ]
+    ax.set_xticks(x, ticks)
+    ax.set_xlim(-0.6, len(whens) - 0.4)
+    ax.spines["bottom"].set_visible(False)
+    ax.tick_params(axis="x", length=0)
+    ax.set_ylabel(_axis_label(label, unit))
+    finite = [float(v) for i in shown for v in rows[i] if not math.isnan(float(v))]
+    low, high = min(finite, default=0.0), max(finite, default=1.0)
+    if unit == "%" and low >= 0 and high <= 100:
+        ax.set_ylim(0, 105)
+    else:
+        pad = (high - low) * 0.15 or 1.0
+        ax.set_ylim(low - pad, high + pad)
+    ax.yaxis.grid(True)
+    ax.set_axisbelow(True)
+    ax.set_title(title)
+
+    parts = []
+    for i, (when, r, n) in enumerate(zip(whens, rows, ns, strict=True)):
+        if hidden[i]:
+            parts.append(f"{when}: {words.get(i, SUPPRESSED_WORDS)}")
+        elif i not in shown:
+            parts.append(f"{when}: no data")
+        else:
+            parts.append(f"{when}: mean {_means_text(r, unit, alt=True)}, {_means_n_text(n, noun)}")
+    alt = (
+        f"Chart of the mean {label} {periods} with {level} intervals. "
+        + "; ".join(parts)
+        + "."
+        + _direction_note(higher_is_better)
+    )
+    return Chart(
+        figure=figure,
+        alt=alt,
+        title=title,
+        data=frame,
+        kind="means",
+        per_person=False,
+        counts=("n",),
+    )
+
+
+def _means_n_text(n: float | str, noun: str) -> str:
+    if isinstance(n, float) and math.isnan(n):
+        return "n not known"
+    return _people(int(n), noun)
+
+
+def _means_text(row: tuple[Any, Any, Any], unit: str, alt: bool) -> str:
+    mean, lower, upper = (float(v) for v in row)
+    text = _fmt(mean, unit)
+    if math.isnan(lower) or math.isnan(upper):
+        return text
+    interval = f"{_fmt(lower, unit)} to {_fmt(upper, unit)}"
+    return f"{text} ({'CI ' if alt else ''}{interval})"
+
+
+def _draw_means(
+    ax: Axes,
+    x: np.ndarray,
+    rows: list[tuple[Any, Any, Any]],
+    shown: list[int],
+    hidden: list[bool],
+    unit: str,
+) -> None:
+    for a, b in itertools.pairwise(shown):
+        if b == a + 1:
+            ax.plot(
+                x[[a, b]],
+                [float(rows[a][0]), float(rows[b][0])],
+                color=DARK_BLUE,
+                linewidth=2,
+                zorder=2,
+            )
+    for i in shown:
+        mean, lower, upper = (float(v) for v in rows[i])
+        if not (math.isnan(lower) or math.isnan(upper)):
+            ax.vlines(x[i], lower, upper, color=DARK_BLUE, linewidth=2.5, zorder=3)
+            ax.hlines([lower, upper], x[i] - 0.06, x[i] + 0.06, color=DARK_BLUE, linewidth=2.5)
+        ax.plot(
+            x[i],
+            mean,
+            marker="o",
+            markersize=10,
+            color=TEXT,
+            markeredgecolor="white",
+            markeredgewidth=1.5,
+            zorder=5,
+        )
+        ax.annotate(
+            f"Mean {_means_text(rows[i], unit, alt=False)}",
+            xy=(x[i], mean),
+            xytext=(12, 0),
+            textcoords="offset points",
+            ha="left",
+            va="center",
+            fontsize=10,
+            fontweight="bold",
+            bbox=_label_box(),
+            zorder=6,
+        )
+    for i, h in enumerate(hidden):
+        if h:
+            ax.annotate(
+                "c",
+                xy=(x[i], 0.5),
+                xycoords=("data", "axes fraction"),
+                ha="center",
+                va="center",
+                fontsize=12,
+                color=TEXT,
+            )

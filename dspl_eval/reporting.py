@@ -1,16 +1,23 @@
 """Building blocks the report notebooks call: load a term, describe an outcome, show it safely.
 
-Every figure comes from :mod:`dspl_eval.stats` or :mod:`dspl_eval.measures`; every table a
-reader sees passes through :mod:`dspl_eval.disclosure` for the report's audience; every
-sentence is generated from the numbers it states. Notebooks hold narrative, parameters
-and calls to these functions, nothing else.
+Every figure comes from :mod:`dspl_eval.stats` or :mod:`dspl_eval.measures`. Every number a
+reader sees is issued by the report's :class:`~dspl_eval.gate.Gate`, asked **as the set of
+people it counts** (``ctx.members(mask)``), so the gate knows how the populations nest and
+can refuse a figure that would let a small group be worked out. Tables are built from
+cells that say what they are — a set of people (:class:`frozenset`), a statistic with the
+people behind it (:class:`Stat`), a share (:class:`Share`), an exact p-value and the counts
+it pins (:class:`PValue`), a count of events (:class:`Events`), a ratio that reveals a count
+(:class:`Money`) or plain text — and :func:`gated_table` turns them into what may be shown.
+A bare number in a table is refused. Notebooks hold narrative, parameters and calls.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from dspl_eval import __version__, disclosure, stats
-from dspl_eval.errors import ConfigError, DsplEvalError
+from dspl_eval.errors import ConfigError, DisclosureError, DsplEvalError
+from dspl_eval.gate import PROTECTS, SMALL, WITHHELD, Gate, Issued
 from dspl_eval.initiatives import Initiative, get
 from dspl_eval.paths import check_term
 from dspl_eval.summary import Summary, SummaryTable, publish
@@ -34,6 +42,12 @@ DESIGN_CAVEAT = (
     "The figures describe what changed for these {n} {people}; they do not prove the "
     "{title} caused it."
 )
+#: The sentence a report prints where the rules hide more than a small count itself.
+PROTECTED_WORDS = "a suppressed number of"  # ... children (hidden to protect another figure)
+WITHHELD_TABLE = (
+    "This table is not shown: no part of it could be shown without letting a small group "
+    "of {people} be worked out from the other figures in this report."
+)
 
 
 # ----------------------------------------------------------------------------- context
@@ -41,7 +55,8 @@ DESIGN_CAVEAT = (
 
 @dataclass
 class Context:
-    """One report's inputs: the initiative, the term's processed data and the settings."""
+    """One report's inputs: the initiative, the term's processed data, the settings and the
+    gate that issues every published number."""
 
     initiative: Initiative
     term: str
@@ -53,6 +68,12 @@ class Context:
     validation: dict
     costs: pd.DataFrame | None
     settings: dict = field(default_factory=dict)
+    gate: Gate = field(init=False)
+    ids: pd.Series = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.gate = Gate(self.threshold, self.audience, self.people)
+        self.ids = _row_ids(self.data)
 
     @property
     def key(self) -> str:
@@ -60,25 +81,92 @@ class Context:
 
     @property
     def people(self) -> str:
-        return PEOPLE[self.key]
+        return PEOPLE.get(self.key, "people")
+
+    @property
+    def person(self) -> str:
+        return PERSON.get(self.key, "person")
 
     @property
     def commissioner(self) -> bool:
         return self.audience == "commissioner"
 
-    def count(self, n: int) -> str:
-        """``"24 young people"``, ``"1 child"``; ``"fewer than 5 children"`` when suppressed."""
-        if self.hide(n):
+    # -- sets of people
+
+    def members(self, which: object = None) -> frozenset:
+        """The set of people a mask, index or row selection picks out of ``ctx.data``.
+
+        ``None``: everyone in this term's returns. A boolean Series (on ``ctx.data``'s
+        index) or array: the rows where it is true (missing counts as false). An Index or
+        list of labels of ``ctx.data``: those rows. A frozenset passes through.
+        """
+        if which is None:
+            return frozenset(self.ids.to_numpy())
+        if isinstance(which, frozenset):
+            return which
+        if isinstance(which, pd.Series) and _is_boolish(which):
+            picked = which.reindex(self.ids.index).fillna(False).astype(bool).to_numpy()
+            return frozenset(self.ids.to_numpy()[picked])
+        if isinstance(which, np.ndarray) and which.dtype == bool:
+            return frozenset(self.ids.to_numpy()[which])
+        labels = which.index if isinstance(which, pd.Series | pd.DataFrame) else which
+        return frozenset(self.ids.loc[list(labels)].to_numpy())
+
+    def issue(self, which: object) -> Issued:
+        """The gate's decision on the size of a set of people."""
+        return self.gate.count(self.members(which))
+
+    def count(self, which: object) -> str:
+        """``"24 young people"``, ``"1 child"``, ``"fewer than 5 children"`` (small), or
+        ``"a number suppressed to protect another figure"`` — from the gate."""
+        if isinstance(which, int | np.integer | float):
+            raise DisclosureError("ctx.count takes the set of people, not a number")
+        issued = which if isinstance(which, Issued) else self.issue(which)
+        return self.count_words(issued)
+
+    def count_words(self, issued: Issued) -> str:
+        """Words for an issued count: ``24 children``; ``fewer than 5 children`` (small);
+        ``a suppressed number of children`` (hidden to protect another figure)."""
+        if issued.hidden:
+            if issued.reason in (PROTECTS, WITHHELD):
+                return f"{PROTECTED_WORDS} {self.people}"
             return f"fewer than {self.threshold} {self.people}"
-        return f"{n} {PERSON[self.key] if n == 1 else self.people}"
+        n = int(issued.value)
+        return f"{n:,} {self.person if n == 1 else self.people}"
+
+    def with_data(self, data: pd.DataFrame) -> Context:
+        """The same report (same gate, same people ids) over other columns or a subset of
+        ``ctx.data``'s rows (its index must be a subset of ``ctx.data``'s)."""
+        if not data.index.isin(self.data.index).all():
+            raise ConfigError("with_data: the rows must come from ctx.data (same index)")
+        clone = copy.copy(self)
+        clone.data = data
+        clone.ids = self.ids.loc[data.index]
+        return clone
 
     def hide(self, n: int) -> bool:
-        """Whether a count (or a figure computed from ``n`` people) is suppressed."""
+        """Whether ``n`` people is a small, non-zero group (1 to threshold − 1)."""
         return self.commissioner and 0 < n < self.threshold
 
     def too_few(self, n: int) -> bool:
-        """Whether a statistic computed from ``n`` people may be shown at all."""
+        """Whether a statistic computed from ``n`` people may not be shown."""
         return self.commissioner and n < self.threshold
+
+
+def _row_ids(data: pd.DataFrame) -> pd.Series:
+    """One identifier per row: ``file#row`` of the return it came from (the same keys the
+    quarantine uses), else the row's position."""
+    if {"source_file", "source_row"} <= set(data.columns):
+        ids = data["source_file"].astype(str) + "#" + data["source_row"].astype(str)
+    else:
+        ids = pd.Series([f"row#{i}" for i in range(len(data))], index=data.index)
+    return pd.Series(ids.to_numpy(dtype=object), index=data.index)
+
+
+def _is_boolish(series: pd.Series) -> bool:
+    return pd.api.types.is_bool_dtype(series) or (
+        series.dtype == object and series.dropna().map(type).isin([bool, np.bool_]).all()
+    )
 
 
 def load(
@@ -100,9 +188,8 @@ def load(
     parquet = folder / f"{key}.parquet"
     if not parquet.is_file():
         raise DsplEvalError(
-            f"no processed {key} data for {term} in {folder}: run "
-            f"`dspl-eval ingest --term {term} --data {data_dir}` first (for the demo data: "
-            "`make report` or `dspl-eval demo` from the project folder)"
+            f"no processed {key} data for {term}: run `dspl-eval ingest --term {term}` "
+            "first (for the demo data: `make report` or `dspl-eval demo`)"
         )
     validation = json.loads((folder / "validation.json").read_text("utf-8"))
     quarantine_file = folder / f"{key}_quarantine.csv"
@@ -170,6 +257,13 @@ def fmt_change(value: float, unit: str = "", decimals: int = 1) -> str:
     return f"{text} point" if text.lstrip("+−") in ("1", "1.0") else f"{text} points"
 
 
+def fmt_interval(low: float, high: float, unit: str = "", decimals: int = 1) -> str:
+    """``+19 to +35`` (a change's interval); ``x`` when not available."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "x"
+    return f"{fmt_change(low, '', decimals)} to {fmt_change(high, '', decimals)}"
+
+
 def fmt_p(p: float) -> str:
     """p-values as APA style: ``p = .003``, ``p < .001``; NaN → ``x``."""
     if p is None or not math.isfinite(p):
@@ -177,29 +271,219 @@ def fmt_p(p: float) -> str:
     return "p < .001" if p < 0.001 else f"p = {p:.3f}".replace("0.", ".", 1)
 
 
+# ----------------------------------------------------------------------------- gated cells
+
+
+@dataclass(frozen=True)
+class Stat:
+    """A statistic (already formatted) and the people it was computed from."""
+
+    text: str
+    members: frozenset
+
+
+@dataclass(frozen=True)
+class Share:
+    """``k`` of ``n`` as a percentage, with its Wilson interval when ``ci``."""
+
+    k: frozenset
+    n: frozenset
+    ci: bool = True
+
+
+@dataclass(frozen=True)
+class PValue:
+    """An exact p-value and the counts it pins down given its n (McNemar: the discordant
+    cells)."""
+
+    p: float
+    counts: tuple[frozenset, ...]
+
+
+@dataclass(frozen=True)
+class Events:
+    """A count of events (suspensions), not of people."""
+
+    n: float
+
+
+@dataclass(frozen=True)
+class Money:
+    """A cost divided by a number of people (it reveals that number)."""
+
+    total: float
+    members: frozenset
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A table as a reader may see it (``c`` already in place) and which columns are counts.
+
+    Build it with :func:`gated_table` (or :func:`text_table` for a table with no numbers);
+    :func:`show_table` refuses anything else in the commissioner edition.
+    """
+
+    frame: pd.DataFrame
+    counts: tuple[str, ...] = ()
+    note: str = ""
+    gated: bool = False
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def text_table(frame: pd.DataFrame) -> Shown:
+    """A table of words only (labels, notes): refused if any cell is a number."""
+    for value in frame.to_numpy(dtype=object).ravel():
+        if isinstance(value, int | float | np.number) and not isinstance(value, bool):
+            raise DisclosureError("a text table holds a number: build it with gated_table")
+    return Shown(frame.astype(object), (), "", True)
+
+
+def gated_table(ctx: Context, cells: pd.DataFrame, counts: Sequence[str] = ()) -> Shown:
+    """Issue every cell of a table through the gate.
+
+    ``cells`` holds, per cell, a frozenset of people (in the ``counts`` columns), a
+    :class:`Stat`, :class:`Share`, :class:`PValue`, :class:`Events`, :class:`Money`, an
+    :class:`~dspl_eval.gate.Issued` value, text, or None (``x``). All counts of the table
+    are decided together; a statistic is shown only when its people may be. A bare number
+    raises :class:`~dspl_eval.errors.DisclosureError`.
+    """
+    counts = tuple(counts)
+    frame = cells.astype(object)
+    count_cells = {}
+    for column in counts:
+        for label, value in frame[column].items():
+            if isinstance(value, frozenset):
+                count_cells[(label, column)] = value
+            elif not isinstance(value, Issued | str) and value is not None:
+                raise DisclosureError(
+                    f"count column {column!r}, row {label!r}: expected the set of people, "
+                    f"got {type(value).__name__}"
+                )
+    issued = ctx.gate.counts(count_cells) if count_cells else {}
+    if any(v.reason == WITHHELD for v in issued.values()):
+        message = pd.DataFrame(
+            {"Note": [WITHHELD_TABLE.format(people=ctx.people)]}, index=pd.Index([""])
+        )
+        return Shown(message.astype(object), (), "", True)
+    shown = pd.DataFrame(index=frame.index, columns=frame.columns, dtype=object)
+    for column in frame.columns:
+        for label, value in frame[column].items():
+            if (label, column) in issued:
+                shown.loc[label, column] = issued[(label, column)].shown
+            else:
+                shown.loc[label, column] = _cell(ctx, value, f"{column!r}, row {label!r}")
+    note = disclosure.footnote(
+        disclosure.symbols_in(shown), ctx.threshold, ctx.audience, ctx.people
+    )
+    if (shown == disclosure.SUPPRESSED).any().any() and any(
+        v.hidden and v.reason == PROTECTS for v in issued.values()
+    ):
+        note += (
+            " Some cells are suppressed only to protect another figure (they are not "
+            "themselves small)."
+        )
+    return Shown(shown, counts, note.strip(), True)
+
+
+def _cell(ctx: Context, value: object, where: str) -> object:
+    gate = ctx.gate
+    if value is None:
+        return disclosure.NOT_AVAILABLE
+    if isinstance(value, Issued):
+        return value.shown
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Stat):
+        hidden = gate.statistic(0.0, value.members).hidden
+        return disclosure.SUPPRESSED if hidden and value.text != "x" else value.text
+    if isinstance(value, Share):
+        return share_text(ctx, value)
+    if isinstance(value, PValue):
+        p = gate.pvalue(value.p, value.counts)
+        return disclosure.SUPPRESSED if p.hidden and math.isfinite(value.p) else fmt_p(value.p)
+    if isinstance(value, Events):
+        return gate.events(value.n).shown
+    if isinstance(value, Money):
+        m = gate.per_outcome(value.total, value.members)
+        if not math.isfinite(m.value):
+            return disclosure.NOT_AVAILABLE
+        return disclosure.SUPPRESSED if m.hidden else f"£{m.value:,.0f}"
+    if isinstance(value, frozenset):
+        raise DisclosureError(f"{where}: a set of people outside the table's count columns")
+    raise DisclosureError(f"{where}: a bare {type(value).__name__} cannot be published")
+
+
+def share_text(ctx: Context, share: Share, decimals: int = 0) -> str:
+    """``58% (45% to 70%)`` when the gate lets the share be shown, else ``c``."""
+    if not share.n:
+        return disclosure.NOT_AVAILABLE
+    _, issued = ctx.gate.share(share.k, share.n)
+    if issued.hidden:
+        return disclosure.SUPPRESSED
+    k, n = len(share.k), len(share.n)
+    text = f"{100 * k / n:.{decimals}f}%"
+    if share.ci:
+        low, high = stats.proportion_ci(k, n)
+        text += f" ({100 * low:.{decimals}f}% to {100 * high:.{decimals}f}%)"
+    return text
+
+
 # ----------------------------------------------------------------------------- outcomes
 
 
 @dataclass
 class PairedOutcome:
-    """A before/after measure: the paired statistics plus what is needed to describe it."""
+    """A before/after measure: the paired statistics plus what is needed to describe it.
+
+    ``scale`` is ``"interval"`` (totals such as Boxall or SDQ: paired t and its interval
+    are primary) or ``"ordinal"`` (percentiles, Likert items, bounded ratings: the Wilcoxon
+    signed-rank test and the Hodges–Lehmann median change are primary).
+    """
 
     label: str
     unit: str
     higher_is_better: bool
     decimals: int
     result: stats.PairedChange
-    pre: np.ndarray  # complete pairs only (for charts)
+    pre: np.ndarray  # complete pairs only (analyst charts)
     post: np.ndarray
-    n_with_pre: int
+    with_pre: frozenset
+    both: frozenset
+    scale: str = "interval"
+    effect: stats.PairedEffectSize | None = None
+    signed_rank: stats.SignedRank | None = None
+    both_index: pd.Index | None = None
 
     @property
     def n(self) -> int:
         return self.result.n
 
     @property
+    def n_with_pre(self) -> int:
+        return len(self.with_pre)
+
+    @property
+    def without_follow_up(self) -> frozenset:
+        return self.with_pre - self.both
+
+    @property
     def n_without_follow_up(self) -> int:
-        return self.n_with_pre - self.result.n
+        return len(self.without_follow_up)
+
+    @property
+    def primary_pvalue(self) -> float:
+        if self.scale == "ordinal" and self.signed_rank is not None:
+            return self.signed_rank.pvalue
+        return self.result.pvalue
+
+    @property
+    def primary_test(self) -> str:
+        return "Wilcoxon" if self.scale == "ordinal" else "paired t"
+
+
+SCALES = ("interval", "ordinal")
 
 
 def paired_outcome(
@@ -211,15 +495,39 @@ def paired_outcome(
     higher_is_better: bool = True,
     decimals: int = 1,
     data: pd.DataFrame | None = None,
+    scale: str = "interval",
 ) -> PairedOutcome:
-    """:func:`dspl_eval.stats.paired_change` on two processed columns, kept with its label."""
+    """:func:`dspl_eval.stats.paired_change` (plus d_av with its interval and the Wilcoxon
+    signed-rank test with the Hodges–Lehmann median change) on two processed columns."""
+    if scale not in SCALES:
+        raise ConfigError(f"scale {scale!r}: expected one of {', '.join(SCALES)}")
     frame = ctx.data if data is None else data
-    a = frame[pre].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    b = frame[post].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    a_series = frame[pre].astype("Float64")
+    b_series = frame[post].astype("Float64")
+    a = a_series.to_numpy(dtype=float, na_value=np.nan)
+    b = b_series.to_numpy(dtype=float, na_value=np.nan)
     result = stats.paired_change(a, b)
     both = ~np.isnan(a) & ~np.isnan(b)
+    effect = (
+        stats.paired_effect_size(a, b, higher_is_better=higher_is_better)
+        if both.sum() > 2
+        else None
+    )
+    signed = stats.signed_rank(a, b) if both.any() else None
     return PairedOutcome(
-        label, unit, higher_is_better, decimals, result, a[both], b[both], int((~np.isnan(a)).sum())
+        label,
+        unit,
+        higher_is_better,
+        decimals,
+        result,
+        a[both],
+        b[both],
+        ctx.members(frame.index[~np.isnan(a)]),
+        ctx.members(frame.index[both]),
+        scale,
+        effect,
+        signed,
+        frame.index[both],
     )
 
 
@@ -229,7 +537,7 @@ def in_sentence(label: str) -> str:
     return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
-def direction_word(change: float, higher_is_better: bool) -> str:
+def direction_word(change: float, higher_is_better: bool = True) -> str:
     if not math.isfinite(change) or change == 0:
         return "did not change on average"
     return "rose" if change > 0 else "fell"
@@ -239,12 +547,18 @@ def outcome_sentence(ctx: Context, outcome: PairedOutcome) -> str:
     """One plain-English headline, e.g. *Attendance of the 24 young people with a follow-up
     rose from 58% to 85% (+27 points, 95% CI +19 to +35).*"""
     r = outcome.result
+    n = ctx.gate.count(outcome.both)
     if r.n == 0:
         return f"{outcome.label}: no {ctx.people} have a before and an after measure yet."
-    if ctx.too_few(r.n):
+    if ctx.too_few(r.n) or (n.hidden and n.reason == SMALL):
         return (
             f"{outcome.label}: fewer than {ctx.threshold} {ctx.people} have a before and an "
             "after measure, so no figures are shown."
+        )
+    if n.hidden:
+        return (
+            f"{outcome.label}: the number of {ctx.people} with a before and an after measure "
+            "is suppressed to protect another figure in this report, so no figures are shown."
         )
     low, high = r.confidence_interval()
     ci = (
@@ -254,55 +568,85 @@ def outcome_sentence(ctx: Context, outcome: PairedOutcome) -> str:
         else ""
     )
     text = (
-        f"{outcome.label} of the {ctx.count(r.n)} with a follow-up "
-        f"{direction_word(r.mean_diff, outcome.higher_is_better)} from "
+        f"{outcome.label} of the {ctx.count_words(n)} with a follow-up "
+        f"{direction_word(r.mean_diff)} from "
         f"{fmt(r.mean_pre, outcome.unit, outcome.decimals)} to "
         f"{fmt(r.mean_post, outcome.unit, outcome.decimals)} "
         f"({fmt_change(r.mean_diff, outcome.unit, outcome.decimals)}{ci})."
     )
-    missing = outcome.n_without_follow_up
-    if missing:
-        verb = "has" if missing == 1 and not ctx.hide(missing) else "have"
-        text += f" {ctx.count(missing).capitalize()} {verb} no follow-up yet."
+    if outcome.without_follow_up:
+        missing = ctx.gate.count(outcome.without_follow_up)
+        verb = "has" if not missing.hidden and missing.value == 1 else "have"
+        text += f" {_capital(ctx.count_words(missing))} {verb} no follow-up yet."
     return text
 
 
+def capital(text: str) -> str:
+    """The text with its first letter in capitals."""
+    return text[:1].upper() + text[1:]
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def effect_text(outcome: PairedOutcome) -> str:
+    """``0.62 (0.31 to 0.93)``: Hedges' g_av, signed so that positive is an improvement."""
+    e = outcome.effect
+    if e is None or not math.isfinite(e.g):
+        return "x"
+    low, high = (e.to_frame()[["g_lower_ci", "g_upper_ci"]].iloc[0]).tolist()
+
+    def signed(v: float) -> str:
+        return f"{v:.2f}".replace("-", "−")
+
+    return f"{signed(e.g)} ({signed(low)} to {signed(high)})" if math.isfinite(low) else signed(e.g)
+
+
+def median_change_text(outcome: PairedOutcome) -> str:
+    """Hodges–Lehmann median change with its interval (R ``wilcox.test(conf.int = TRUE)``)."""
+    s = outcome.signed_rank
+    if s is None or not math.isfinite(s.estimate):
+        return "x"
+    low, high = s.confidence_interval()
+    text = fmt_change(s.estimate, outcome.unit, outcome.decimals)
+    if math.isfinite(low):
+        text += f" ({fmt_interval(low, high, '', outcome.decimals)})"
+    return text
+
+
+EFFECT_COLUMN = "Effect size g_av (95% CI; + = improvement)"
+
+
 def outcome_table(ctx: Context, outcomes: list[PairedOutcome]) -> Shown:
-    """One row per outcome: n, n without follow-up, means, change with CI, effect size,
-    Wilcoxon p; figures from fewer than the threshold shown as ``c``."""
+    """One row per outcome: n, n without follow-up, means, change with CI, the headline
+    effect size (g_av with its interval, positive = improvement), the primary test's p;
+    the Hodges–Lehmann median change for ordinal measures; d_z for analysts."""
     rows = []
     for o in outcomes:
         r = o.result
         low, high = r.confidence_interval()
-        rows.append(
-            {
-                "Outcome": o.label,
-                "n": r.n,
-                "n without follow-up": o.n_without_follow_up,
-                "Before (mean)": fmt(r.mean_pre, o.unit, o.decimals),
-                "After (mean)": fmt(r.mean_post, o.unit, o.decimals),
-                "Change": fmt_change(r.mean_diff, o.unit, o.decimals),
-                "95% CI": f"{fmt_change(low, '', o.decimals)} to {fmt_change(high, '', o.decimals)}"
-                if math.isfinite(low)
-                else "x",
-                "Effect size (d_z)": fmt(r.d_z, "", 2),
-                "Wilcoxon": fmt_p(r.wilcoxon_pvalue),
-            }
-        )
+        both = o.both
+        row = {
+            "Outcome": o.label,
+            "n": both,
+            "n without follow-up": o.without_follow_up,
+            "Before (mean)": Stat(fmt(r.mean_pre, o.unit, o.decimals), both),
+            "After (mean)": Stat(fmt(r.mean_post, o.unit, o.decimals), both),
+            "Change": Stat(fmt_change(r.mean_diff, o.unit, o.decimals), both),
+            "95% CI": Stat(fmt_interval(low, high, o.unit, o.decimals), both),
+            "Median change (Hodges–Lehmann, 95% CI)": Stat(median_change_text(o), both),
+            EFFECT_COLUMN: Stat(effect_text(o), both),
+            "Test": o.primary_test,
+            "p": Stat(fmt_p(o.primary_pvalue), both),
+        }
+        if not ctx.commissioner:
+            row["d_z (analyst)"] = fmt(r.d_z, "", 2)
+        rows.append(row)
     table = pd.DataFrame(rows).set_index("Outcome")
-    return protect(ctx, table, ["n", "n without follow-up"])
-
-
-@dataclass(frozen=True)
-class Shown:
-    """A table as a reader may see it (``c`` already in place) and which columns are counts."""
-
-    frame: pd.DataFrame
-    counts: tuple[str, ...] = ()
-    note: str = ""
-
-    def __len__(self) -> int:
-        return len(self.frame)
+    if all(o.scale == "interval" for o in outcomes):
+        table = table.drop(columns="Median change (Hodges–Lehmann, 95% CI)")
+    return gated_table(ctx, table, ["n", "n without follow-up"])
 
 
 def protect(
@@ -312,117 +656,87 @@ def protect(
     margins: bool | list[str] = False,
     n_column: str | None = "n",
 ) -> Shown:
-    """Disclosure control for a mixed table: the count columns get primary and secondary
-    suppression (:func:`dspl_eval.disclosure.suppress_counts`); every other column is a
-    statistic, suppressed where its row's ``n`` is below the threshold or its ``n`` cell
-    was suppressed (:func:`dspl_eval.disclosure.suppress_statistics`). Analysts see all."""
-    counts = disclosure.suppress_counts(
-        table[count_columns],
-        threshold=ctx.threshold,
-        margins=margins,
-        audience=ctx.audience,
-        people=ctx.people,
+    """Old entry point, kept only to refuse: tables of bare counts cannot be protected
+    across the report. Build the cells as sets of people and call :func:`gated_table`."""
+    raise DisclosureError(
+        "reporting.protect is gone: pass sets of people to reporting.gated_table so the "
+        "gate can check them against everything else the report publishes"
     )
-    shown = table.astype(object).copy()
-    shown[count_columns] = counts.display.astype(object)
-    others = [c for c in table.columns if c not in count_columns]
-    if others:
-        n = table[n_column] if n_column else pd.Series(ctx.threshold, index=table.index)
-        hidden = (
-            counts.mask[n_column]
-            if n_column in counts.mask
-            else pd.Series(False, index=table.index)
-        )
-        also = np.repeat(hidden.to_numpy()[:, None], len(others), axis=1)
-        statistics = disclosure.suppress_statistics(
-            table[others],
-            n.astype(float),
-            threshold=ctx.threshold,
-            audience=ctx.audience,
-            also=also,
-            people=ctx.people,
-        )
-        shown[others] = statistics.display.astype(object)
-    note = disclosure.footnote(
-        disclosure.symbols_in(shown), ctx.threshold, ctx.audience, ctx.people
-    )
-    return Shown(shown, tuple(count_columns), note)
 
 
 @dataclass
 class FlagChange:
-    """A yes/no condition before and after (e.g. persistent absence), paired per person."""
+    """A yes/no condition before and after (e.g. persistent absence), paired per person,
+    as sets of people."""
 
     label: str
-    before: int  # people with the condition before (complete pairs)
-    after: int
-    n: int
+    n: frozenset  # complete pairs
+    before: frozenset  # with the condition before
+    after: frozenset
     result: stats.McNemarResult
+
+    @property
+    def worse(self) -> frozenset:  # without before, with after
+        return self.after - self.before
+
+    @property
+    def better(self) -> frozenset:
+        return self.before - self.after
 
 
 def flag_change(ctx: Context, before: pd.Series, after: pd.Series, label: str) -> FlagChange:
-    """Counts with the condition before and after, and McNemar's exact test on the pairs."""
+    """People with the condition before and after, and McNemar's exact test on the pairs."""
     both = before.notna() & after.notna()
     b = before[both].astype(bool)
     a = after[both].astype(bool)
     result = stats.mcnemar(b.to_numpy(), a.to_numpy())
-    return FlagChange(label, int(b.sum()), int(a.sum()), int(both.sum()), result)
+    return FlagChange(
+        label, ctx.members(both), ctx.members(b[b].index), ctx.members(a[a].index), result
+    )
 
 
 def flag_sentence(ctx: Context, change: FlagChange, noun: str) -> str:
-    """E.g. *16 of 24 were persistently absent before support and 6 after (McNemar p = .002).*"""
-    if change.n == 0:
+    """E.g. *16 of 24 young people were persistently absent before support and 6 after
+    (McNemar exact test p = .002).*"""
+    if not change.n:
         return f"{change.label}: no {ctx.people} have both measures yet."
-    counts = (change.before, change.after, change.n - change.before, change.n - change.after)
-    if ctx.too_few(change.n) or any(ctx.hide(k) for k in counts):
+    _, before = ctx.gate.share(change.before, change.n)
+    _, after = ctx.gate.share(change.after, change.n)
+    if before.hidden or after.hidden:
         return (
             f"{change.label}: the numbers are too small to show without identifying "
-            f"{ctx.people} (fewer than {ctx.threshold})."
+            f"{ctx.people} (fewer than {ctx.threshold} in a group, or a group that could be "
+            "worked out from the others)."
         )
+    p = ctx.gate.pvalue(change.result.pvalue, (change.better, change.worse))
+    test = (
+        f" (McNemar exact test {fmt_p(change.result.pvalue)})"
+        if not p.hidden
+        else " (the exact test is not shown: it would reveal how many changed, a small number)"
+    )
     return (
-        f"{change.before} of {change.n} {ctx.people} were {noun} before support and "
-        f"{change.after} after (McNemar exact test {fmt_p(change.result.pvalue)})."
+        f"{len(change.before)} of {len(change.n)} {ctx.people} were {noun} before support "
+        f"and {len(change.after)} after{test}."
     )
 
 
 def flag_table(ctx: Context, changes: list[FlagChange]) -> Shown:
-    """Counts before/after per condition (suppressed), with the share and its Wilson CI."""
+    """People with each condition before and after, the shares with Wilson intervals, and
+    McNemar's exact p (shown only when the discordant counts may be)."""
     rows = []
     for c in changes:
-        low_b, high_b = stats.proportion_ci(c.before, c.n) if c.n else (np.nan, np.nan)
-        low_a, high_a = stats.proportion_ci(c.after, c.n) if c.n else (np.nan, np.nan)
         rows.append(
             {
                 "Measure": c.label,
                 "n": c.n,
                 "Before": c.before,
                 "After": c.after,
-                "% before (95% CI)": _pct_ci(c.before, c.n, low_b, high_b),
-                "% after (95% CI)": _pct_ci(c.after, c.n, low_a, high_a),
-                "McNemar p": fmt_p(c.result.pvalue),
+                "% before (95% CI)": Share(c.before, c.n),
+                "% after (95% CI)": Share(c.after, c.n),
+                "McNemar p": PValue(c.result.pvalue, (c.better, c.worse)),
             }
         )
-    table = pd.DataFrame(rows).set_index("Measure")
-    shown = protect(ctx, table, ["n"], n_column="n")
-    frame = shown.frame
-    for c in changes:  # a count is hidden when it, or its complement n - count, is small
-        for column, k, share in (
-            ("Before", c.before, "% before (95% CI)"),
-            ("After", c.after, "% after (95% CI)"),
-        ):
-            if ctx.hide(k) or ctx.hide(c.n - k) or ctx.too_few(c.n):
-                # the exact p-value, with n, would narrow down the hidden count too
-                frame.loc[c.label, [column, share, "McNemar p"]] = disclosure.SUPPRESSED
-    note = disclosure.footnote(
-        disclosure.symbols_in(frame), ctx.threshold, ctx.audience, ctx.people
-    )
-    return Shown(frame, ("n", "Before", "After"), note)
-
-
-def _pct_ci(k: int, n: int, low: float, high: float) -> str:
-    if not n:
-        return "x"
-    return f"{100 * k / n:.0f}% ({100 * low:.0f}% to {100 * high:.0f}%)"
+    return gated_table(ctx, pd.DataFrame(rows).set_index("Measure"), ["n", "Before", "After"])
 
 
 OTHER_GROUPS = "Other groups (merged: each too small to show)"
@@ -445,37 +759,57 @@ def merge_small_groups(sizes: pd.Series, threshold: int) -> dict[object, object]
     return label
 
 
-def breakdown(ctx: Context, outcome: PairedOutcome, pre: str, post: str, by: str) -> Shown:
-    """n and mean change by group (school, year group, SEN status, sex). For commissioners
-    every group shown has at least the threshold number of people: small groups are merged
-    (:func:`merge_small_groups`), and the counts get secondary suppression along the total."""
-    frame = ctx.data[[by, pre, post]].copy()
-    frame[by] = frame[by].astype(object).where(frame[by].notna(), "Not recorded")
+def group_labels(ctx: Context, values: pd.Series, by: str = "") -> pd.Series:
+    """Group labels for a breakdown (missing → ``Not recorded``; year groups in words);
+    for commissioners, small groups merged (:func:`merge_small_groups`)."""
+    groups = values.astype(object).where(values.notna(), "Not recorded")
     if by == "year_group":
-        frame[by] = frame[by].map(_year_label)
-    frame = frame.dropna(subset=[pre, post])
-    if frame.empty:
-        return pd.DataFrame(columns=["n", "Mean change"])
-    change = frame[post].astype(float) - frame[pre].astype(float)
-    groups = frame[by].astype(str)
+        groups = groups.map(_year_label)
+    groups = groups.astype(str)
     if ctx.commissioner:
         groups = groups.map(merge_small_groups(groups.value_counts(), ctx.threshold))
-    grouped = change.groupby(groups).agg(["size", "mean"])
-    if OTHER_GROUPS in grouped.index:  # the merged row goes last
-        grouped = pd.concat([grouped.drop(OTHER_GROUPS), grouped.loc[[OTHER_GROUPS]]])
-    grouped.loc["Total"] = [len(change), change.mean()]
-    table = pd.DataFrame(
-        {
-            "n": grouped["size"].astype(int),
-            "Mean change": [fmt_change(v, outcome.unit, outcome.decimals) for v in grouped["mean"]],
-        },
-        index=grouped.index.astype(str),
-    )
-    table.index.name = _label(by)
-    return protect(ctx, table, ["n"], margins=True)
+    return groups
+
+
+def breakdown(
+    ctx: Context,
+    outcomes: PairedOutcome | Sequence[PairedOutcome],
+    by: str,
+) -> Shown:
+    """n and mean change of one or more outcomes by group (school, year group, SEN status,
+    sex). For commissioners every group shown has at least the threshold number of people
+    (small groups are merged), and the gate decides the n cells with the outcome's total."""
+    outcomes = [outcomes] if isinstance(outcomes, PairedOutcome) else list(outcomes)
+    rows: dict[str, dict] = {}
+    for o in outcomes:
+        if o.both_index is None or not len(o.both_index):
+            continue
+        data = ctx.data.loc[o.both_index]
+        change = pd.Series(o.post - o.pre, index=o.both_index)
+        groups = group_labels(ctx, data[by], by)
+        order = [g for g in groups.value_counts().sort_index().index if g != OTHER_GROUPS]
+        order += [OTHER_GROUPS] if OTHER_GROUPS in set(groups) else []
+        suffix = f" ({o.label})" if len(outcomes) > 1 else ""
+        for g in [*order, "Total"]:
+            picked = groups.index if g == "Total" else groups.index[groups == g]
+            members = ctx.members(picked)
+            row = rows.setdefault(g, {_label(by): g})
+            row[f"n{suffix}"] = members
+            row[f"Mean change{suffix}"] = Stat(
+                fmt_change(change.loc[picked].mean(), o.unit, o.decimals), members
+            )
+    if not rows:
+        return text_table(pd.DataFrame(columns=["n", "Mean change"]))
+    table = pd.DataFrame(list(rows.values())).set_index(_label(by))
+    counts = [c for c in table.columns if c.startswith("n")]
+    for column in counts:  # a group missing for one outcome holds nobody there
+        table[column] = [v if isinstance(v, frozenset) else frozenset() for v in table[column]]
+    return gated_table(ctx, table, counts)
 
 
 def _year_label(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if not isinstance(value, int | np.integer):
         return str(value)
     return {-1: "Nursery", 0: "Reception"}.get(int(value), f"Year {int(value)}")
@@ -510,76 +844,149 @@ def cost_row(ctx: Context) -> pd.Series | None:
     )
 
 
+def return_labels(ctx: Context) -> dict[str, str]:
+    """What each return is called in the report: its file name for analysts; for
+    commissioners ``Return 1``, ``Return 2`` … (schools name their files, often with
+    the school's or a child's name in them)."""
+    files = sorted(f["file"] for f in ctx.validation["files"] if f["initiative"] == ctx.key)
+    if not ctx.commissioner:
+        return {f: f for f in files}
+    return {f: f"Return {i}" for i, f in enumerate(files, start=1)}
+
+
+def _quarantined_ids(ctx: Context, file: str, count: int) -> frozenset:
+    rows = ctx.quarantine.loc[ctx.quarantine["file"] == file, "row"] if len(ctx.quarantine) else []
+    ids = {f"{file}#{r}" for r in rows}
+    ids |= {f"{file}#quarantined{i}" for i in range(max(0, count - len(ids)))}
+    return frozenset(ids)
+
+
+def file_rows(ctx: Context) -> dict[str, dict[str, frozenset]]:
+    """Per return: the sets of rows read, kept and quarantined (read = kept + quarantined)."""
+    out = {}
+    for f in ctx.validation["files"]:
+        if f["initiative"] != ctx.key:
+            continue
+        if "source_file" in ctx.data:
+            kept = ctx.members(ctx.data["source_file"].astype(str) == f["file"])
+        else:
+            kept = frozenset()
+        quarantined = _quarantined_ids(ctx, f["file"], int(f["rows_quarantined"]))
+        out[f["file"]] = {"read": kept | quarantined, "kept": kept, "quarantined": quarantined}
+    return out
+
+
 def data_quality_table(ctx: Context) -> Shown:
-    """Per source file: rows read / kept / quarantined, with a total row. Read = kept +
-    quarantined, so small counts get secondary suppression along that line too."""
-    files = [f for f in ctx.validation["files"] if f["initiative"] == ctx.key]
-    counts = ["Rows read", "Rows kept", "Rows quarantined"]
-    table = pd.DataFrame(
-        [[f["file"], f["rows_read"], f["rows_kept"], f["rows_quarantined"]] for f in files],
-        columns=["File", *counts],
-    ).set_index("File")
-    table.loc["Total"] = table.sum()
-    shown = disclosure.suppress_counts(
-        table.astype(int),
-        threshold=ctx.threshold,
-        margins=["Rows read", "Total"],
-        audience=ctx.audience,
-        people=ctx.people,
+    """Per return: rows read / kept / quarantined, with a total row (read = kept +
+    quarantined is known to the gate through the sets)."""
+    labels = return_labels(ctx)
+    rows = file_rows(ctx)
+    notes = {f["file"]: _file_note(ctx, f) for f in ctx.validation["files"]}
+    records = []
+    for file in sorted(rows):
+        r = rows[file]
+        records.append(
+            {
+                "Return": labels[file],
+                "Rows read": r["read"],
+                "Rows kept": r["kept"],
+                "Rows quarantined": r["quarantined"],
+                "Note": notes.get(file, ""),
+            }
+        )
+    total = {
+        key: frozenset().union(*(r[key] for r in rows.values())) if rows else frozenset()
+        for key in ("read", "kept", "quarantined")
+    }
+    records.append(
+        {
+            "Return": "Total",
+            "Rows read": total["read"],
+            "Rows kept": total["kept"],
+            "Rows quarantined": total["quarantined"],
+            "Note": "",
+        }
     )
-    frame = shown.display
-    frame["Note"] = [f["error"] or "" for f in files] + [""]
-    return Shown(frame, tuple(counts), shown.footnote)
+    table = pd.DataFrame(records).set_index("Return")
+    return gated_table(ctx, table, ["Rows read", "Rows kept", "Rows quarantined"])
+
+
+def _file_note(ctx: Context, f: dict) -> str:
+    if not f.get("error"):
+        return ""
+    if ctx.commissioner:
+        return "could not be read (the analyst has the details)"
+    return str(f["error"])
 
 
 def top_reasons(ctx: Context, limit: int = 5) -> Shown:
-    """The most common quarantine reasons (pointers to other rows removed), with row counts."""
+    """The most common quarantine reasons (pointers to other rows removed), with rows."""
     if ctx.quarantine.empty:
-        return Shown(pd.DataFrame(columns=["Rows"]), ("Rows",))
+        return text_table(pd.DataFrame(columns=["Rows"]))
     reasons = ctx.quarantine["reason"].str.replace(r": first in .*$", "", regex=True)
     keyed = pd.DataFrame(
-        {"row": ctx.quarantine["file"] + ":" + ctx.quarantine["row"], "reason": reasons}
+        {"row": ctx.quarantine["file"] + "#" + ctx.quarantine["row"], "reason": reasons}
     ).drop_duplicates()
-    counts = keyed["reason"].value_counts().head(limit)
-    table = pd.DataFrame({"Rows": counts.astype(int)})
-    table.index.name = "Reason"
-    shown = disclosure.suppress_counts(
-        table, threshold=ctx.threshold, margins=False, audience=ctx.audience, people=ctx.people
+    top = keyed["reason"].value_counts().head(limit).index
+    table = pd.DataFrame(
+        {"Rows": [frozenset(keyed.loc[keyed["reason"] == r, "row"]) for r in top]},
+        index=pd.Index(list(top), name="Reason"),
     )
-    return Shown(shown.display, ("Rows",), shown.footnote)
+    if ctx.commissioner:
+        table.index = pd.Index([_generic_reason(r) for r in top], name="Reason")
+        table = table.groupby(level=0, sort=False).agg(lambda s: frozenset().union(*s))
+    return gated_table(ctx, table, ["Rows"])
 
 
-def about_table(ctx: Context, parameters: dict[str, object]) -> pd.DataFrame:
-    """Term, parameters, input files with SHA-256, dspl_eval version and run date."""
+def _generic_reason(reason: str) -> str:
+    """A quarantine reason without the value a school typed (it may identify a child)."""
+    return reason.split(":", 1)[0].strip()
+
+
+def about_table(ctx: Context, parameters: dict[str, object]) -> Shown:
+    """Term, edition, threshold, parameters, the returns used, version and run date. For
+    commissioners the returns are numbered, never named or hashed."""
     rows = [
         ("Term", ctx.term),
-        ("Audience", ctx.audience),
-        ("Suppression threshold", str(ctx.threshold)),
+        ("Edition", ctx.audience),
+        (
+            "Suppression threshold",
+            f"{ctx.threshold} (counts of 1 to {ctx.threshold - 1} are shown as c)",
+        ),
     ]
     rows += [
         (f"Parameter: {k}", str(v))
         for k, v in parameters.items()
         if k not in {"term", "audience", "suppression_threshold", "data_dir"}
     ]
-    for f in ctx.validation["files"]:
-        if f["initiative"] == ctx.key:
+    files = [f for f in ctx.validation["files"] if f["initiative"] == ctx.key]
+    if ctx.commissioner:
+        rows.append(("Returns used", f"{len(files)} (numbered Return 1, 2, … in this report)"))
+    else:
+        for f in files:
             rows.append((f"Input file: {f['file']}", f"SHA-256 {f['sha256'] or 'x (not read)'}"))
+        rows.append(("Pseudonymisation key", str(ctx.validation.get("pseudonymisation_key", "x"))))
     rows += [
-        ("Pseudonymisation key", ctx.validation.get("pseudonymisation_key", "x")),
         ("dspl_eval version", __version__),
         ("Run date", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")),
     ]
-    return pd.DataFrame(rows, columns=["Item", "Value"]).set_index("Item")
+    return text_table(pd.DataFrame(rows, columns=["Item", "Value"]).set_index("Item"))
 
 
-def design_caveat(ctx: Context, n: int, caveat: str = DESIGN_CAVEAT) -> str:
+def design_caveat(ctx: Context, outcome_n: object, caveat: str = DESIGN_CAVEAT) -> str:
     """The pre/post design caveat, always printed, with the n (``caveat`` may be an
-    initiative's own wording with the same ``{people}``, ``{title}``, ``{n}`` fields)."""
-    return caveat.format(
-        people=ctx.people,
-        title=in_sentence(ctx.initiative.title),
-        n=ctx.count(n).split(" ", 1)[0] if not ctx.hide(n) else f"fewer than {ctx.threshold}",
+    initiative's own wording with the same ``{people}``, ``{title}``, ``{n}`` fields).
+    ``outcome_n`` is the set of people (or an outcome) the figures describe."""
+    members = outcome_n.both if isinstance(outcome_n, PairedOutcome) else ctx.members(outcome_n)
+    issued = ctx.gate.count(members)
+    n = (
+        f"fewer than {ctx.threshold}"
+        if issued.hidden and issued.reason == SMALL
+        else "(suppressed)"
+        if issued.hidden
+        else f"{int(issued.value):,}"
     )
+    return caveat.format(people=ctx.people, title=in_sentence(ctx.initiative.title), n=n)
 
 
 # ----------------------------------------------------------------------------- display
@@ -591,15 +998,20 @@ def show_markdown(text: str) -> None:
     display(Markdown(text))
 
 
-def show_table(ctx: Context, table: Shown | pd.DataFrame, caption: str) -> None:
-    """Display a protected table as accessible HTML (a plain DataFrame holds no counts)."""
+def show_table(ctx: Context, table: Shown, caption: str) -> None:
+    """Display a gated table as accessible HTML. Anything not built by
+    :func:`gated_table` or :func:`text_table` is refused."""
     from IPython.display import HTML, display
 
-    shown = table if isinstance(table, Shown) else Shown(table)
+    if not isinstance(table, Shown) or not table.gated:
+        raise DisclosureError(
+            f"table {caption!r}: only tables issued by the gate (reporting.gated_table) "
+            "can be shown"
+        )
     display(
         HTML(
             disclosure.to_html(
-                shown.frame, caption=caption, counts=list(shown.counts), note=shown.note or None
+                table.frame, caption=caption, counts=list(table.counts), note=table.note or None
             )
         )
     )
@@ -609,9 +1021,27 @@ def show_headlines(sentences: list[str]) -> None:
     show_markdown("\n".join(f"- {s}" for s in sentences))
 
 
-def finish(ctx: Context, headlines: list[str], tables: dict[str, tuple[str, Shown]]) -> None:
-    """Hand the headlines and tables to the batch (index page and summary.xlsx)."""
+def data_quality_counts(ctx: Context) -> dict[str, object]:
+    """Returns, rows read, kept and quarantined for the index, as issued by the gate."""
+    rows = file_rows(ctx)
+    total = {
+        key: frozenset().union(*(r[key] for r in rows.values())) if rows else frozenset()
+        for key in ("read", "kept", "quarantined")
+    }
+    issued = ctx.gate.counts(total)
     files = [f for f in ctx.validation["files"] if f["initiative"] == ctx.key]
+    return {
+        "files": len(files),
+        "files_not_read": sum(1 for f in files if f.get("error")),
+        "rows_read": issued["read"].shown,
+        "rows_kept": issued["kept"].shown,
+        "rows_quarantined": issued["quarantined"].shown,
+    }
+
+
+def finish(ctx: Context, headlines: list[str], tables: dict[str, tuple[str, Shown]]) -> None:
+    """Hand the headlines and tables to the batch (index page and summary.xlsx): only
+    values the gate issued."""
     summary = Summary(
         ctx.key,
         ctx.initiative.title,
@@ -620,12 +1050,7 @@ def finish(ctx: Context, headlines: list[str], tables: dict[str, tuple[str, Show
             SummaryTable(name, title, shown.frame.reset_index(), shown.counts, shown.note)
             for name, (title, shown) in tables.items()
         ],
-        {
-            "files": len(files),
-            "rows_read": sum(f["rows_read"] for f in files),
-            "rows_kept": sum(f["rows_kept"] for f in files),
-            "rows_quarantined": sum(f["rows_quarantined"] for f in files),
-        },
+        data_quality_counts(ctx),
         ctx.audience,
     )
     publish(summary)
@@ -633,15 +1058,46 @@ def finish(ctx: Context, headlines: list[str], tables: dict[str, tuple[str, Show
 
 # ----------------------------------------------------------------------------- sections
 
-_CHART_WITHHELD = (
-    "The chart of individual {people} is not shown: it labels how many rose, fell or did "
-    "not change, and one of those groups has fewer than {threshold} {people}."
-)
+
+def means_table(ctx: Context, outcome: PairedOutcome) -> pd.DataFrame:
+    """Before and after means with 95% intervals (one-sample t) of the complete pairs,
+    as the means chart draws them (n as issued)."""
+    from scipy import stats as sps
+
+    n = ctx.gate.count(outcome.both)
+    rows = []
+    for when, values in (("Before", outcome.pre), ("After", outcome.post)):
+        if len(values) > 1 and np.std(values) > 0:
+            low, high = sps.ttest_1samp(values, 0).confidence_interval(0.95)
+        else:
+            low = high = float(np.mean(values)) if len(values) else math.nan
+        rows.append(
+            {"when": when, "mean": float(np.mean(values)), "lower_ci": low, "upper_ci": high,
+             "n": n.shown}
+        )  # fmt: skip
+    return pd.DataFrame(rows)
 
 
-def _small_groups(ctx: Context, *counts: int) -> bool:
-    """Whether a chart that labels these counts would print one from 1 to threshold - 1."""
-    return any(ctx.hide(int(k)) for k in counts)
+def change_bins(ctx: Context, outcome: PairedOutcome) -> pd.DataFrame:
+    """Bins of the change in which every bin holds 0 or at least the threshold (merged
+    as needed), with their counts issued by the gate together with the outcome's n."""
+    from dspl_eval import plots
+
+    change = pd.Series(outcome.post - outcome.pre, index=outcome.both_index)
+    edges = plots.merge_bins(change.to_numpy(), ctx.threshold if ctx.commissioner else 1)
+    cells = {}
+    for i, (low, high) in enumerate(edges):
+        last = i == len(edges) - 1
+        inside = (change >= low) & ((change <= high) if last else (change < high))
+        cells[i] = ctx.members(change.index[inside])
+    issued = ctx.gate.counts(cells)
+    return pd.DataFrame(
+        {
+            "bin_low": [e[0] for e in edges],
+            "bin_high": [e[1] for e in edges],
+            "n": [issued[i].shown for i in range(len(edges))],
+        }
+    )
 
 
 def show_outcome(
@@ -649,69 +1105,73 @@ def show_outcome(
     outcome: PairedOutcome,
     charts: tuple[str, ...] = ("before_after", "change_distribution"),
 ) -> None:
-    """A before/after section: the sentence, the table (n, n without follow-up, estimate,
-    CI, effect size) and its charts (``before_after`` slope chart, ``change_distribution``
-    histogram); no chart when the figures are suppressed."""
+    """A before/after section: the sentence, the table and its charts — for commissioners
+    the means with their intervals and a histogram whose bins are merged until each holds
+    0 or at least the threshold; for analysts the per-person slope chart and histogram."""
     from dspl_eval import plots
 
     show_markdown(outcome_sentence(ctx, outcome))
     show_table(ctx, outcome_table(ctx, [outcome]), f"{outcome.label}: before and after support")
-    if outcome.n == 0 or ctx.too_few(outcome.n):
+    if outcome.n == 0 or ctx.too_few(outcome.n) or ctx.gate.count(outcome.both).hidden:
         return
-    change = outcome.post - outcome.pre
-    if charts and _small_groups(ctx, (change > 0).sum(), (change < 0).sum(), (change == 0).sum()):
-        show_markdown(_CHART_WITHHELD.format(people=ctx.people, threshold=ctx.threshold))
-        return
+    label = in_sentence(outcome.label)
     for chart in charts:
-        if chart == "before_after":
-            drawn = plots.before_after(
-                outcome.pre,
-                outcome.post,
-                in_sentence(outcome.label),
-                unit=outcome.unit,
-                noun=ctx.people,
-                higher_is_better=outcome.higher_is_better,
-            )
-        elif chart == "change_distribution":
-            drawn = plots.change_distribution(
-                outcome.post - outcome.pre,
-                in_sentence(outcome.label),
-                unit=outcome.unit,
-                noun=ctx.people,
-                higher_is_better=outcome.higher_is_better,
-            )
-        else:
+        if chart not in ("before_after", "change_distribution"):
             raise ConfigError(f"unknown chart {chart!r}: before_after or change_distribution")
+        if not ctx.commissioner:
+            drawn = (
+                plots.before_after(outcome.pre, outcome.post, label, unit=outcome.unit,
+                                   noun=ctx.people, higher_is_better=outcome.higher_is_better)
+                if chart == "before_after"
+                else plots.change_distribution(outcome.post - outcome.pre, label,
+                                               unit=outcome.unit, noun=ctx.people,
+                                               higher_is_better=outcome.higher_is_better)
+            )  # fmt: skip
+        elif chart == "before_after":
+            drawn = plots.means_chart(
+                means_table(ctx, outcome), label, unit=outcome.unit,
+                higher_is_better=outcome.higher_is_better, noun=ctx.people,
+                suppression_threshold=ctx.threshold,
+            )  # fmt: skip
+        else:
+            drawn = plots.binned_histogram(
+                change_bins(ctx, outcome), label, unit=outcome.unit,
+                higher_is_better=outcome.higher_is_better, noun=ctx.people,
+                suppression_threshold=ctx.threshold,
+            )  # fmt: skip
         plots.display(drawn)
 
 
+def reliable_sets(ctx: Context, summary) -> dict[str, frozenset]:
+    """Improved / no reliable change / deteriorated / Total as sets of people, from a
+    :class:`dspl_eval.measures.ReliableChangeSummary` whose table is indexed like the data."""
+    table = summary.table[summary.table["category"].notna()]
+    out = {}
+    for category, label in (
+        ("improved", "Improved"),
+        ("no reliable change", "No reliable change"),
+        ("deteriorated", "Deteriorated"),
+    ):
+        out[label] = ctx.members(table.index[table["category"] == category])
+    out["Total"] = ctx.members(table.index)
+    return out
+
+
 def reliable_table(ctx: Context, summary) -> Shown:
-    """Improved / no reliable change / deteriorated / Total for a
-    :class:`dspl_eval.measures.ReliableChangeSummary`, suppressed along the total."""
+    """Improved / no reliable change / deteriorated / Total, decided together by the gate."""
+    sets = reliable_sets(ctx, summary)
     table = pd.DataFrame(
-        {
-            ctx.people.capitalize(): [
-                summary.n_improved,
-                summary.n_no_reliable_change,
-                summary.n_deteriorated,
-                summary.n,
-            ]
-        },
-        index=pd.Index(
-            ["Improved", "No reliable change", "Deteriorated", "Total"], name="Category"
-        ),
+        {ctx.people.capitalize(): list(sets.values())},
+        index=pd.Index(list(sets), name="Category"),
     )
-    counted = disclosure.suppress_counts(
-        table, threshold=ctx.threshold, margins=True, audience=ctx.audience, people=ctx.people
-    )
-    return Shown(counted.display, tuple(table.columns), counted.footnote)
+    return gated_table(ctx, table, [ctx.people.capitalize()])
 
 
 def show_reliable_change(
     ctx: Context, summary, label: str, instrument: str = "the questionnaire"
 ) -> None:
-    """Counts improved / no reliable change / deteriorated, and the scatter with its
-    no-change band — the scatter only when the table hides none of the counts it labels."""
+    """Counts improved / no reliable change / deteriorated, with bars of the same table for
+    commissioners (the per-person scatter for analysts)."""
     from dspl_eval import plots
 
     if summary.reason:
@@ -726,8 +1186,12 @@ def show_reliable_change(
     show_table(ctx, shown, f"{label}: reliable change")
     if summary.n == 0 or ctx.too_few(summary.n):
         return
-    if shown.frame.eq(disclosure.SUPPRESSED).any().any():
-        show_markdown(_CHART_WITHHELD.format(people=ctx.people, threshold=ctx.threshold))
+    if ctx.commissioner:
+        bars = shown.frame.drop(index="Total")
+        plots.display(
+            plots.category_bars(bars, f"{label}: reliable change", noun=ctx.people,
+                                suppression_threshold=ctx.threshold)
+        )  # fmt: skip
         return
     plots.display(
         plots.reliable_change_scatter(
@@ -742,12 +1206,13 @@ def show_reliable_change(
 
 
 def show_flags(ctx: Context, changes: list[FlagChange], title: str) -> None:
-    """Yes/no conditions before and after: table with McNemar, and category bars."""
+    """Yes/no conditions before and after: table with McNemar, and category bars drawn from
+    the same issued table."""
     from dspl_eval import plots
 
     table = flag_table(ctx, changes)
     show_table(ctx, table, title)
-    if all(c.n == 0 or ctx.too_few(c.n) for c in changes):
+    if all(not c.n or ctx.too_few(len(c.n)) for c in changes):
         return
     bars = table.frame[["Before", "After"]]
     label = title.removesuffix(" before and after support")  # the chart adds its own
@@ -756,145 +1221,191 @@ def show_flags(ctx: Context, changes: list[FlagChange], title: str) -> None:
     )
 
 
+def family(ctx: Context, outcomes: list[PairedOutcome]) -> list[float]:
+    """Holm-adjusted p-values of the outcomes' primary tests (one family)."""
+    ps = [o.primary_pvalue for o in outcomes]
+    finite = [i for i, p in enumerate(ps) if math.isfinite(p)]
+    adjusted = [math.nan] * len(ps)
+    if finite:
+        for i, p in zip(finite, stats.holm([ps[i] for i in finite]), strict=True):
+            adjusted[i] = float(p)
+    return adjusted
+
+
+def change_family_table(ctx: Context, outcomes: list[PairedOutcome], family_name: str) -> Shown:
+    """Several measures of one family: n, means, change with its unadjusted 95% interval
+    and its simultaneous (Bonferroni) interval, the median change for ordinal measures,
+    g_av, and the primary test's p adjusted by Holm over the family — the column says
+    which test and which family."""
+    m = len(outcomes)
+    level = stats.bonferroni_level(m) if m else 0.95
+    adjusted = family(ctx, outcomes)
+    tests = {o.primary_test for o in outcomes}
+    test = tests.pop() if len(tests) == 1 else "primary test"
+    p_column = f"p ({test}, Holm over {m} {family_name})"
+    rows = []
+    for o, p in zip(outcomes, adjusted, strict=True):
+        r = o.result
+        low, high = r.confidence_interval()
+        s_low, s_high = r.confidence_interval(level)
+        row = {
+            "Measure": o.label,
+            "n": o.both,
+            "Before (mean)": Stat(fmt(r.mean_pre, o.unit), o.both),
+            "After (mean)": Stat(fmt(r.mean_post, o.unit), o.both),
+            "Change": Stat(fmt_change(r.mean_diff, o.unit), o.both),
+            "95% CI (not adjusted)": Stat(fmt_interval(low, high), o.both),
+            "Simultaneous 95% CI (Bonferroni)": Stat(fmt_interval(s_low, s_high), o.both),
+        }
+        if o.scale == "ordinal":
+            row["Median change (Hodges–Lehmann, 95% CI)"] = Stat(median_change_text(o), o.both)
+        row[EFFECT_COLUMN] = Stat(effect_text(o), o.both)
+        row[p_column] = Stat(fmt_p(p), o.both)
+        rows.append(row)
+    return gated_table(ctx, pd.DataFrame(rows).set_index("Measure"), ["n"])
+
+
 def show_change_table(
-    ctx: Context, table: pd.DataFrame, labels: dict[str, str], title: str, unit: str = ""
+    ctx: Context, outcomes: list[PairedOutcome], title: str, family_name: str
 ) -> None:
-    """Several measures (``measures.change_table`` output) with Holm-adjusted p-values, and a
-    forest chart of the changes with their CIs."""
+    """:func:`change_family_table` and a forest chart of the changes with their
+    (unadjusted) intervals, for the measures with enough people."""
     from dspl_eval import plots
 
+    shown = change_family_table(ctx, outcomes, family_name)
+    show_table(ctx, shown, title)
+    ordinal = all(o.scale == "ordinal" and o.signed_rank is not None for o in outcomes)
     rows = []
-    for row in table.itertuples(index=False):
-        rows.append(
-            {
-                "Measure": labels.get(row.measure, row.measure),
-                "n": int(row.n),
-                "Before (mean)": fmt(row.mean_pre, unit),
-                "After (mean)": fmt(row.mean_post, unit),
-                "Change": fmt_change(row.mean_diff, unit),
-                "95% CI": f"{fmt_change(row.lower_ci)} to {fmt_change(row.upper_ci)}"
-                if math.isfinite(row.lower_ci)
-                else "x",
-                "Effect size (d_z)": fmt(row.d_z, "", 2),
-                "p (Holm)": fmt_p(getattr(row, "pvalue_holm", row.pvalue)),
-            }
-        )
-    shown = pd.DataFrame(rows).set_index("Measure")
-    show_table(ctx, protect(ctx, shown, ["n"]), title)
-    ok = [not ctx.too_few(int(v)) and int(v) > 0 for v in table["n"]]
-    if any(ok):
-        forest = pd.DataFrame(
-            {
-                "outcome": [labels.get(m, m) for m in table["measure"]],
-                "estimate": table["mean_diff"],
-                "lower_ci": table["lower_ci"],
-                "upper_ci": table["upper_ci"],
-            }
-        )[ok]
-        plots.display(plots.estimate_forest(forest.reset_index(drop=True), title))
+    for o in outcomes:
+        if ctx.too_few(o.n) or ctx.gate.count(o.both).hidden or o.n == 0:
+            continue
+        if ordinal:  # the estimate that goes with the test: the Hodges–Lehmann median
+            estimate = o.signed_rank.estimate
+            low, high = o.signed_rank.confidence_interval()
+        else:
+            estimate = o.result.mean_diff
+            low, high = o.result.confidence_interval()
+        rows.append({"outcome": o.label, "estimate": estimate, "lower_ci": low, "upper_ci": high})
+    if rows:
+        label = f"{title} ({'median' if ordinal else 'mean'} change, 95% CI)"
+        plots.display(plots.estimate_forest(pd.DataFrame(rows), label))
 
 
 def show_breakdowns(
     ctx: Context,
-    outcome: PairedOutcome,
-    pre: str,
-    post: str,
+    outcomes: PairedOutcome | Sequence[PairedOutcome],
     by: tuple[str, ...] = ("school", "year_group", "sen_status", "sex"),
 ) -> None:
-    """Mean change by school, year group, SEN status and sex (small groups merged/suppressed)."""
+    """Mean change by school, year group, SEN status and sex (small groups merged)."""
+    outcomes = [outcomes] if isinstance(outcomes, PairedOutcome) else list(outcomes)
+    title = f"{outcomes[0].label}: change" if len(outcomes) == 1 else "Change"
     for column in by:
         if column not in ctx.data or ctx.data[column].isna().all():
             continue
-        show_table(
-            ctx,
-            breakdown(ctx, outcome, pre, post, column),
-            f"{outcome.label}: change by {_label(column).lower()}",
-        )
+        show_table(ctx, breakdown(ctx, outcomes, column), f"{title} by {_label(column).lower()}")
+
+
+def value_for_money_table(
+    ctx: Context, supported: frozenset, outcome: frozenset | None, outcome_words: str
+) -> tuple[float, Shown] | None:
+    """Total cost, and cost per person supported, per session and per person with the
+    outcome (``outcome`` people; None when there is no such outcome)."""
+    row = cost_row(ctx)
+    if row is None:
+        return None
+    cost = row["cost_gbp"]
+    sessions = row["sessions_delivered"]
+    per_session = f"£{cost / sessions:,.0f}" if math.isfinite(sessions) and sessions > 0 else "x"
+    records = [
+        {"Measure": f"Cost per {ctx.person} supported", "Value": Money(cost, supported),
+         "Note": ""},
+        {"Measure": "Cost per session delivered", "Value": per_session,
+         "Note": "" if per_session != "x" else "not available: no sessions recorded"},
+    ]  # fmt: skip
+    if outcome is not None:
+        records.append(
+            {"Measure": f"Cost per {ctx.person} with {outcome_words}",
+             "Value": Money(cost, outcome) if outcome else "x",
+             "Note": "" if outcome else f"not available: no {ctx.people} with {outcome_words}"}
+        )  # fmt: skip
+    return cost, gated_table(ctx, pd.DataFrame(records).set_index("Measure"), [])
 
 
 def show_value_for_money(
-    ctx: Context, n_children: int, n_reliable: int | None, reliable_reason: str | None = None
+    ctx: Context,
+    supported: frozenset | None = None,
+    outcome: frozenset | None = None,
+    outcome_words: str = "a reliable improvement",
+    reason: str | None = None,
 ) -> None:
-    """Cost per child, per session and per child with a reliable improvement (costs.csv)."""
-    from dspl_eval import measures
-
-    row = cost_row(ctx)
-    if row is None:
+    """Cost per person, per session and per person with the outcome (costs.csv). A cost
+    per outcome is hidden whenever that outcome's count is."""
+    built = value_for_money_table(
+        ctx, ctx.members() if supported is None else supported, outcome, outcome_words
+    )
+    if built is None:
         show_markdown(
             "Value for money: not available — no cost was supplied for this "
             f"initiative in costs.csv for {ctx.term}."
         )
         return
-    result = measures.cost_summary(
-        row["cost_gbp"],
-        n_children,
-        None if math.isnan(row["sessions_delivered"]) else row["sessions_delivered"],
-        n_reliable,
-    )
-    labels = {
-        "per_child": f"Cost per {PERSON[ctx.key]} supported",
-        "per_session": "Cost per session delivered",
-        "per_reliable_improvement": f"Cost per {PERSON[ctx.key]} with a reliable improvement",
-    }
-    rows = []
-    for key, label in labels.items():
-        value = getattr(result, key)
-        reason = result.reasons.get(key) or ""
-        if key == "per_reliable_improvement" and reliable_reason:
-            reason = reliable_reason
-        hidden = (
-            ctx.commissioner
-            and key != "per_session"
-            and (
-                (key == "per_child" and ctx.hide(n_children))
-                or (
-                    key == "per_reliable_improvement"
-                    and n_reliable is not None
-                    and ctx.hide(n_reliable)
-                )
-            )
+    cost, table = built
+    show_markdown(f"Total cost reported for {ctx.term}: £{cost:,.0f}.")
+    if reason:
+        show_markdown(f"Cost per {ctx.person} with {outcome_words}: not available — {reason}.")
+    if (table.frame["Value"] == disclosure.SUPPRESSED).any():
+        show_markdown(
+            "A cost per person is suppressed where it would reveal how many people it is "
+            "divided by (a small or protected number)."
         )
-        rows.append(
-            {
-                "Measure": label,
-                "Value": disclosure.SUPPRESSED
-                if hidden
-                else (f"£{value:,.0f}" if math.isfinite(value) else "x"),
-                "Note": "" if math.isfinite(value) else f"not available: {reason}",
-            }
-        )
-    show_markdown(f"Total cost reported for {ctx.term}: £{row['cost_gbp']:,.0f}.")
-    show_table(ctx, pd.DataFrame(rows).set_index("Measure"), "Value for money")
+    show_table(ctx, table, "Value for money")
 
 
 def show_data_quality(ctx: Context) -> None:
-    files = data_quality_table(ctx)
-    show_table(ctx, files, "Rows read, kept and quarantined per return (read = kept + quarantined)")
+    show_table(
+        ctx,
+        data_quality_table(ctx),
+        "Rows read, kept and quarantined per return (read = kept + quarantined)",
+    )
     reasons = top_reasons(ctx)
     if len(reasons):
         show_table(ctx, reasons, "Most common reasons rows were quarantined")
     failed = [f for f in ctx.validation["files"] if f["initiative"] == ctx.key and f["error"]]
     if failed:
-        show_markdown(
-            "Returns that could not be read:\n\n" + "\n".join(f"- {f['error']}" for f in failed)
-        )
+        labels = return_labels(ctx)
+        lines = [
+            f"- {labels.get(f['file'], f['file'])}: "
+            + ("could not be read; the analyst has the details" if ctx.commissioner else f["error"])
+            for f in failed
+        ]
+        show_markdown("Returns that could not be read:\n\n" + "\n".join(lines))
 
 
 METHODS = (
-    "Paired t-test with a 95% confidence interval for the mean change, and the Wilcoxon "
-    "signed-rank test beside it for small or skewed samples; effect size d_z = mean change / "
-    "SD of the changes (Lakens 2013, Front Psychol 4:863).",
-    "Proportions: Wilson score intervals. The same people before and after: McNemar's exact "
-    "test. Several outcomes in one family: Holm's adjustment.",
+    "Interval-scaled totals (Boxall, SDQ, attendance): paired t-test with a 95% confidence "
+    "interval for the mean change. Percentiles, ratings and other ordinal scores: Wilcoxon "
+    "signed-rank test (exact as R does it: fewer than 50 pairs and no ties or zeros), with "
+    "the Hodges–Lehmann median change and its interval. Several measures in one family: "
+    "Holm's adjustment of the named test; the 95% intervals beside it are not adjusted, and "
+    "simultaneous (Bonferroni) intervals are given beside them.",
+    "Effect size: Hedges' g_av, the mean change divided by the average of the before and "
+    "after SDs with Hedges' correction (Lakens 2013, Front Psychol 4:863), with a 95% "
+    "interval by Bonett (2008, Psychol Methods 13:99–109), signed so that a positive value "
+    "is an improvement.",
+    "Proportions: Wilson score intervals. The same people before and after: McNemar's exact test.",
     "Disclosure control: any count from 1 to {small}, and any figure computed from fewer than "
-    "{threshold} {people}, is shown as c; other cells are suppressed where they would let a c "
-    "be worked out (DfE symbols: c suppressed, x not available, z not applicable).",
+    "{threshold} {people}, is shown as c; other figures are suppressed where they would let "
+    "a small group be worked out from anything else in this pack (a total minus its parts, "
+    "a complement, a share, an exact p-value or a cost per person). DfE symbols: c "
+    "suppressed, x not available, z not applicable.",
 )
 
 
-def show_methods(ctx: Context, n: int, instruments: list[str], caveat: str = DESIGN_CAVEAT) -> None:
+def show_methods(
+    ctx: Context, outcome_n: object, instruments: list[str], caveat: str = DESIGN_CAVEAT
+) -> None:
     """The design caveat (always), and the instruments and thresholds used, with sources."""
-    show_markdown(design_caveat(ctx, n, caveat))
+    show_markdown(design_caveat(ctx, outcome_n, caveat))
     general = [
         m.format(small=ctx.threshold - 1, threshold=ctx.threshold, people=ctx.people)
         for m in METHODS
@@ -910,26 +1421,42 @@ def coverage_sentence(ctx: Context) -> str:
     """How many were supported this term, and how many returns rows were set aside."""
     files = [f for f in ctx.validation["files"] if f["initiative"] == ctx.key]
     schools = ctx.data["school"].nunique() if "school" in ctx.data else 0
-    quarantined = sum(f["rows_quarantined"] for f in files)
+    quarantined = frozenset().union(*(r["quarantined"] for r in file_rows(ctx).values()))
     failed = sum(1 for f in files if f["error"])
     text = (
-        f"{ctx.count(len(ctx.data)).capitalize()} from {schools} school"
+        f"{_capital(ctx.count(ctx.members()))} from {schools} school"
         f"{'s' if schools != 1 else ''} are in this term's returns"
     )
-    text += (
-        f"; {ctx.count(quarantined) if quarantined else 'no'} rows were set aside for data problems"
-    )
+    if quarantined:
+        rows = ctx.gate.count(quarantined)
+        words = (
+            f"{int(rows.value):,} rows were"
+            if not rows.hidden
+            else f"fewer than {ctx.threshold} rows were"
+            if rows.reason == SMALL
+            else "a suppressed number of rows were"
+        )
+        if not rows.hidden and rows.value == 1:
+            words = "1 row was"
+        text += f"; {words} set aside for data problems"
+    else:
+        text += "; no rows were set aside for data problems"
     if failed:
         text += f" and {failed} return{'s' if failed != 1 else ''} could not be read"
-    return text.replace(f"{ctx.people} rows", "rows") + "."
+    return text + "."
 
 
 def summary_tables(
     ctx: Context, outcomes: list[PairedOutcome], flags: list[FlagChange] | None = None
 ) -> dict[str, tuple[str, Shown]]:
-    """The headline tables for the index and summary.xlsx (already suppressed)."""
+    """The headline tables for the index and summary.xlsx (already issued by the gate)."""
     tables = {"outcomes": ("Before and after support", outcome_table(ctx, outcomes))}
     if flags:
         tables["conditions"] = ("Conditions before and after support", flag_table(ctx, flags))
     tables["data quality"] = ("Rows read, kept and quarantined per return", data_quality_table(ctx))
     return tables
+
+
+def members_of_rows(ctx: Context, rows: Iterable) -> frozenset:
+    """Sugar for outcome modules: the people at these index labels of ``ctx.data``."""
+    return ctx.members(list(rows))

@@ -1,21 +1,44 @@
-"""The termly batch: ingest if needed, run every initiative notebook, export, index, audit.
+"""The termly batch: check the term, ingest if needed, run every initiative notebook,
+export, index, summary, audit, then publish the pack.
 
 Split by job, as papermill is: ``plan`` (validate every run first: notebook exists,
 parameters declared), ``execute`` (papermill in worker processes, one per core, since
 papermill is not thread-safe), ``export`` (nbconvert ``HTMLExporter`` in-process with our
-offline template), then ``index.html``, ``summary.xlsx`` and the privacy audit. A failing
-notebook never loses the others: its executed copy is kept for audit, no HTML is published
-for it, the index says why, and the command exits 1.
+offline template), then ``index.html``, ``summary.xlsx`` and the privacy audit.
+
+Where things go (see :mod:`dspl_eval.paths`)::
+
+    reports/<term>/commissioner/    the send pack only: index.html, <key>.html, summary.xlsx, PDFs
+    reports/<term>/analyst/         the analyst pack (same files, unsuppressed)
+    reports/<term>/work/<edition>/  executed notebooks, kernel and error logs (never sent)
+
+A pack is built in ``reports/<term>/.staging-<edition>-<pid>/`` and published by renaming
+the folder: a commissioner pack only after the privacy audit passed, an analyst pack once
+built. When the audit fails nothing is published (the last pack stays as it was) and the
+staging folder is kept as ``reports/<term>/unpublished-<edition>/`` to inspect.
+
+A failing notebook never loses the others: its executed copy and its error log are kept in
+``work/``, no HTML is published for it, the index says in plain words what went wrong and
+what to do, and the command exits 1. "Ready to send" is said only when every requested
+report built, every return was read (or the term had no problems at all), every requested
+PDF was written and the audit passed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import datetime as dt
+import hashlib
+import inspect
+import json
 import os
+import re
+import shutil
 import sys
 import time
+import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,30 +47,66 @@ import nbformat
 import papermill
 
 from dspl_eval import __version__
-from dspl_eval.errors import ConfigError, DsplEvalError
+from dspl_eval.disclosure import check_threshold
+from dspl_eval.errors import ConfigError, DisclosureError, DsplEvalError
 from dspl_eval.ingest import _atomic_write, ingest_term, needs_ingest
 from dspl_eval.initiatives import INITIATIVES, get
-from dspl_eval.paths import NOTEBOOKS_DIR, check_term, processed_dir, reports_dir
+from dspl_eval.paths import (
+    NOTEBOOKS_DIR,
+    check_edition,
+    check_term,
+    edition_dir,
+    processed_dir,
+    reports_dir,
+    staging_dir,
+    unpublished_dir,
+    work_dir,
+)
 from dspl_eval.summary import SUMMARY_MIME
+from dspl_eval.term_check import TermProblem, check_ingested, check_layout
 
 START_TIMEOUT = 120  # seconds for a kernel to start
 EXECUTION_TIMEOUT = 900  # seconds for one cell
+METADATA_KEY = "dspl_eval"  # nb.metadata["dspl_eval"]: edition, term, threshold, ...
+
+#: what to do about a failed report, on the index (no paths, no raw error text)
+FAILED_TODO = (
+    "The analyst can find the details in the run log kept with the working files (not in "
+    "this pack), put the cause right and run the term again."
+)
 
 
 @dataclass(frozen=True)
 class Job:
-    """One notebook run: where it comes from, where it goes, with which parameters."""
+    """One notebook run: where it comes from, where it goes, with which parameters.
+
+    ``metadata`` is what the executed notebook carries at ``nb.metadata["dspl_eval"]``
+    (edition, term, threshold, initiative, data_fingerprint) and its page's meta tags.
+    """
 
     initiative: str
     notebook: Path
     executed: Path
     html: Path
     parameters: dict[str, object]
+    metadata: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def kernel_log(self) -> Path:
+        return self.executed.with_suffix(".kernel.log")
+
+    @property
+    def error_log(self) -> Path:
+        return self.executed.with_suffix(".error.log")
 
 
 @dataclass
 class JobResult:
-    """What happened to one job. ``summary`` is what the notebook published for the index."""
+    """What happened to one job. ``summary`` is what the notebook published for the index.
+
+    ``error`` is the technical message (terminal and log only); ``reason`` says the same
+    in plain words for a page, with no path and no raw error text.
+    """
 
     initiative: str
     ok: bool
@@ -55,21 +114,48 @@ class JobResult:
     html: Path | None = None
     error: str | None = None
     summary: dict = field(default_factory=dict)
+    reason: str | None = None
+    log: Path | None = None
 
 
 @dataclass
 class TermOutcome:
+    """What ``run_term`` did. ``index`` is the published index page (or the unpublished
+    one, or ``None`` when nothing was built); ``ready`` is True only for a commissioner
+    pack that may be sent."""
+
     term: str
     results: list[JobResult]
-    index: Path
-    summary_xlsx: Path
+    index: Path | None
+    summary_xlsx: Path | None
     audit_passed: bool | None
     audit_findings: list[str]
+    edition: str = "commissioner"
+    threshold: int = 5
+    problems: list[TermProblem] = field(default_factory=list)
+    pdf_failures: list[str] = field(default_factory=list)
+    pack: Path | None = None  # the published pack folder, if this run published one
+    unpublished: Path | None = None  # the kept staging folder, if the audit failed
+
+    @property
+    def complete(self) -> bool:
+        """Every report built, the term had no problems, every requested PDF written."""
+        return (
+            bool(self.results)
+            and all(r.ok for r in self.results)
+            and not self.problems
+            and not self.pdf_failures
+        )
+
+    @property
+    def ready(self) -> bool:
+        return self.edition == "commissioner" and self.complete and self.audit_passed is True
 
     @property
     def exit_code(self) -> int:
-        failed = any(not r.ok for r in self.results)
-        return 1 if failed or self.audit_passed is False else 0
+        if not self.complete or self.audit_passed is False or self.pack is None:
+            return 1
+        return 0
 
 
 def _say(message: str) -> None:
@@ -84,12 +170,19 @@ def plan(
     audience: str,
     threshold: int = 5,
     notebooks: Path | None = None,
+    pack: Path | None = None,
 ) -> list[Job]:
     """Check every run before any starts: known initiative, notebook present, parameters
-    declared in its ``parameters`` cell (an unknown name would only warn in papermill)."""
+    declared in its ``parameters`` cell (an unknown name would only warn in papermill).
+
+    Executed notebooks go to ``reports/<term>/work/<edition>/``; pages to ``pack``
+    (default: the edition's published folder; ``run_term`` passes its staging folder).
+    """
     if audience not in ("commissioner", "analyst"):
         raise ConfigError(f"audience {audience!r}: expected commissioner or analyst")
-    out = reports_dir(reports, term)
+    threshold = check_threshold(threshold)
+    work = work_dir(reports, term, audience)
+    pack = Path(pack) if pack is not None else edition_dir(reports, term, audience)
     notebooks = Path(notebooks or NOTEBOOKS_DIR)
     jobs = []
     for key in initiatives or list(INITIATIVES):
@@ -116,20 +209,36 @@ def plan(
                 f"{notebook.name}: its parameters cell does not declare {', '.join(unknown)} "
                 f"(declared: {', '.join(declared) or 'nothing'})"
             )
+        metadata = {
+            "edition": audience,
+            "term": term,
+            "threshold": threshold,
+            "initiative": key,
+            "data_fingerprint": "",
+        }
         jobs.append(
-            Job(key, notebook, out / "notebooks" / f"{key}.ipynb", out / f"{key}.html", parameters)
+            Job(key, notebook, work / f"{key}.ipynb", pack / f"{key}.html", parameters, metadata)
         )
     return jobs
+
+
+def data_fingerprint(data: Path, term: str) -> str:
+    """SHA-256 (hex) of ``processed/<term>/validation.json``; "" when there is none."""
+    path = processed_dir(data, term) / "validation.json"
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 def execute(job: Job) -> JobResult:
     """Run one notebook with papermill and export it to HTML (runs in a worker process)."""
     started = time.perf_counter()
     job.executed.parent.mkdir(parents=True, exist_ok=True)
-    error = None
-    log = job.executed.with_suffix(".kernel.log")
+    job.error_log.unlink(missing_ok=True)
+    error = reason = detail = None
     try:
-        with _stderr_to(log):  # the kernel's own chatter goes to a log, not the terminal
+        with _stderr_to(job.kernel_log):  # the kernel's chatter goes to a log, not the terminal
             papermill.execute_notebook(
                 str(job.notebook),
                 str(job.executed),
@@ -143,25 +252,99 @@ def execute(job: Job) -> JobResult:
                 cwd=str(job.notebook.parent),
             )
     except papermill.PapermillExecutionError as failure:
-        error = (
-            f"{job.notebook.name}, cell {_source_cell(job.executed, failure.cell_index)}: "
-            f"{failure.ename}: {_first_line(failure.evalue)}"
+        cell = _source_cell(job.executed, failure.cell_index)
+        error = f"{job.notebook.name}, cell {cell}: {failure.ename}: {_first_line(failure.evalue)}"
+        reason = (
+            f"The report stopped with an error while it was being worked out (at step {cell} "
+            "of its notebook), so it was not published."
         )
+        detail = "\n".join(failure.traceback or [])
     except Exception as failure:  # kernel died, timeout, bad notebook JSON ...
         error = f"{job.notebook.name}: {type(failure).__name__}: {_first_line(str(failure))}"
+        reason = _plain_reason(failure)
+        detail = traceback.format_exc()
+    _stamp(job)
     if error:
-        job.html.unlink(missing_ok=True)  # never leave last term's report looking current
-        return JobResult(job.initiative, False, time.perf_counter() - started, error=error)
+        return _failed(job, started, error, reason, detail)
     try:
         notebook = nbformat.read(job.executed, as_version=4)
         summary = extract_summary(notebook)
         html = export_html(notebook)
+        job.html.parent.mkdir(parents=True, exist_ok=True)
         _atomic_write(job.html, lambda p: Path(p).write_text(html, encoding="utf-8"))
     except Exception as failure:
-        job.html.unlink(missing_ok=True)
         message = f"{job.notebook.name}: export failed: {type(failure).__name__}: {failure}"
-        return JobResult(job.initiative, False, time.perf_counter() - started, error=message)
-    return JobResult(job.initiative, True, time.perf_counter() - started, job.html, summary=summary)
+        if isinstance(failure, DisclosureError):
+            reason = (
+                "The report was worked out but would have loaded content from the internet, "
+                "so it was not published."
+            )
+        else:
+            reason = (
+                "The report was worked out but could not be turned into a web page, so it "
+                "was not published."
+            )
+        return _failed(job, started, message, reason, traceback.format_exc())
+    return JobResult(
+        job.initiative,
+        True,
+        time.perf_counter() - started,
+        job.html,
+        summary=summary,
+        log=job.kernel_log,
+    )
+
+
+def _failed(
+    job: Job, started: float, error: str, reason: str | None, detail: str | None
+) -> JobResult:
+    job.html.unlink(missing_ok=True)
+    try:
+        text = f"{error}\n\n{_strip_ansi(detail or '')}\n"
+        job.error_log.write_text(text, encoding="utf-8")
+        log = job.error_log
+    except OSError:
+        log = None
+    return JobResult(
+        job.initiative,
+        False,
+        time.perf_counter() - started,
+        error=error,
+        reason=reason or "The report could not be run, so it was not published.",
+        log=log,
+    )
+
+
+def _plain_reason(failure: BaseException) -> str:
+    name = type(failure).__name__
+    if "Timeout" in name:
+        return (
+            "The report took too long to work out (one step ran for more than "
+            f"{EXECUTION_TIMEOUT // 60} minutes), so it was not published."
+        )
+    if "DeadKernel" in name:
+        return (
+            "The calculation stopped unexpectedly (it may have run out of memory), so the "
+            "report was not published."
+        )
+    return "The report could not be run, so it was not published."
+
+
+def _strip_ansi(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
+
+
+def _stamp(job: Job) -> None:
+    """Record the run's edition, term, threshold, initiative and data fingerprint in the
+    executed notebook's metadata (the export writes them as the page's meta tags)."""
+    if not job.executed.is_file():
+        return
+    try:
+        notebook = nbformat.read(job.executed, as_version=4)
+    except Exception:  # an unreadable executed notebook: its failure is reported anyway
+        return
+    notebook.metadata[METADATA_KEY] = dict(job.metadata)
+    _atomic_write(job.executed, lambda p: nbformat.write(notebook, p))
 
 
 @contextlib.contextmanager
@@ -229,47 +412,241 @@ def run_term(
     threshold: int = 5,
     notebooks: Path | None = None,
 ) -> TermOutcome:
-    """Produce ``reports/<term>/``: one HTML per initiative, index.html and summary.xlsx."""
+    """Build and publish ``reports/<term>/<audience>/``: one HTML page per initiative,
+    index.html and summary.xlsx (and PDFs with ``pdf``), for the ``audience`` edition."""
     check_term(term)
+    edition = check_edition(audience)
+    threshold = check_threshold(threshold)
     data, reports = Path(data), Path(reports)
-    planned = plan(term, data, reports, initiatives, audience, threshold, notebooks)
+    term_root = reports_dir(reports, term)
+    staging = staging_dir(reports, term, edition, os.getpid())
+    planned = plan(term, data, reports, initiatives, edition, threshold, notebooks, staging)
+    requested = [job.initiative for job in planned]
+
+    problems = check_layout(data, term, requested)
+    _say_problems(term, problems)
+    if any(p.fatal for p in problems):
+        _say(f"{term}: NOT READY — nothing was run; the published pack (if any) is unchanged")
+        return TermOutcome(term, [], None, None, None, [], edition, threshold, problems)
     if needs_ingest(data, term):
         _say(f"{term}: ingesting returns (processed data missing or older than raw files)")
-        ingested = ingest_term(data, term)
-        for failed in ingested.failed:
-            _say(f"  not read: {failed.error}")
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(planned)))
-    _say(
-        f"{term}: running {', '.join(j.initiative for j in planned)} "
-        f"({workers} worker{'s' if workers > 1 else ''})"
-    )
-    results = _execute_all(planned, workers)
-    out = reports_dir(reports, term)
+        ingest_term(data, term)
+    read_problems = check_ingested(data, term, requested)
+    _say_problems(term, read_problems)
+    problems += read_problems
+
+    fingerprint = data_fingerprint(data, term)
+    planned = [
+        dataclasses.replace(job, metadata={**job.metadata, "data_fingerprint": fingerprint})
+        for job in planned
+    ]
+    meta = {
+        "edition": edition,
+        "term": term,
+        "threshold": threshold,
+        "initiative": "index",
+        "data_fingerprint": fingerprint,
+    }
+    _tidy(term_root, edition)
+    _warn_old_layout(term_root)
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        return _build_and_publish(
+            term, data, reports, edition, threshold, planned, jobs, pdf, problems, meta, staging
+        )
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # only left if something went wrong
+
+
+def _build_and_publish(
+    term: str,
+    data: Path,
+    reports: Path,
+    edition: str,
+    threshold: int,
+    planned: list[Job],
+    jobs: int | None,
+    pdf: bool,
+    problems: list[TermProblem],
+    meta: dict[str, object],
+    staging: Path,
+) -> TermOutcome:
     from dspl_eval.index import write_index, write_summary_xlsx
 
-    summary_xlsx = write_summary_xlsx(out / "summary.xlsx", term, results, audience)
-    audit_passed, findings = None, []
-    index = write_index(
-        out / "index.html",
-        term,
-        results,
-        processed_dir(data, term),
-        audience,
-        audit_passed,
-        findings,
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(planned)))
+    _say(
+        f"{term}: running {', '.join(j.initiative for j in planned)} for the {edition} edition "
+        f"(suppression threshold {threshold}; {workers} worker{'s' if workers > 1 else ''})"
     )
-    if audience == "commissioner":  # audit everything, the index included, then say so on it
-        audit_passed, findings = _audit(out, data)
-        write_index(
-            index, term, results, processed_dir(data, term), audience, audit_passed, findings
+    results = _execute_all(planned, workers)
+    processed = processed_dir(data, term)
+    summary_xlsx = write_summary_xlsx(
+        staging / "summary.xlsx", term, results, edition, threshold=threshold, meta=meta,
+        processed=processed,
+    )  # fmt: skip
+    pdf_failures = _write_pdfs([r.html for r in results if r.ok and r.html]) if pdf else []
+    outcome = TermOutcome(
+        term, results, None, summary_xlsx, None, [], edition, threshold, problems, pdf_failures
+    )
+
+    def index() -> Path:
+        return write_index(
+            staging / "index.html",
+            term,
+            results,
+            processed,
+            edition,
+            outcome.audit_passed,
+            outcome.audit_findings,
+            threshold=threshold,
+            meta=meta,
+            reasons=_public_reasons(outcome),
+            ready=outcome.ready,
         )
+
+    index()
+    if edition == "commissioner":  # audit everything, the index included, then say so on it
+        outcome.audit_passed, outcome.audit_findings = _audit(staging, data, term, threshold)
+        index()
     if pdf:
-        _write_pdfs([r.html for r in results if r.html] + [index])
-    if audit_passed is False:
-        _say(f"{term}: NOT READY — the privacy audit found {len(findings)} problem(s):")
-        for finding in findings:
+        failed = _write_pdfs([staging / "index.html"])
+        if failed:
+            outcome.pdf_failures += failed
+            (staging / "index.pdf").unlink(missing_ok=True)
+            index()  # no longer "Ready to send"
+    target = edition_dir(reports, term, edition)
+    kept = unpublished_dir(reports, term, edition)
+    if edition == "commissioner" and not outcome.audit_passed:
+        shutil.rmtree(kept, ignore_errors=True)
+        os.replace(staging, kept)
+        outcome.unpublished = kept
+        outcome.index = kept / "index.html"
+        outcome.summary_xlsx = kept / "summary.xlsx"
+        before = (
+            f"the last published pack in {target} is unchanged"
+            if target.is_dir()
+            else "there is no published pack"
+        )
+        _say(
+            f"{term}: NOT PUBLISHED — the privacy audit found {len(outcome.audit_findings)} "
+            f"problem(s); {before}. The pack is kept for inspection in {kept}:"
+        )
+        for finding in outcome.audit_findings:
             _say(f"  {finding}")
-    return TermOutcome(term, results, index, summary_xlsx, audit_passed, findings)
+        return _relocated(outcome, staging, kept)
+    _publish(staging, target)
+    shutil.rmtree(kept, ignore_errors=True)  # an older unpublished pack is out of date now
+    outcome.pack = target
+    outcome.index = target / "index.html"
+    outcome.summary_xlsx = target / "summary.xlsx"
+    outcome = _relocated(outcome, staging, target)
+    if outcome.ready:
+        _say(f"{term}: Ready to send — {target} (open {outcome.index})")
+    elif edition == "analyst":
+        state = "" if outcome.complete else " (INCOMPLETE: see the problems above)"
+        _say(f"{term}: analyst edition written to {target}{state} — not for circulation")
+    else:
+        _say(f"{term}: NOT READY to send — published to {target}, but:")
+        for line in _terminal_reasons(outcome):
+            _say(f"  {line}")
+    return outcome
+
+
+def _relocated(outcome: TermOutcome, old: Path, new: Path) -> TermOutcome:
+    """Point the results' page paths at the folder the pack was moved to."""
+    for result in outcome.results:
+        if result.html is not None and result.html.parent == old:
+            result.html = new / result.html.name
+    return outcome
+
+
+def _public_reasons(outcome: TermOutcome) -> list[str]:
+    """Why the pack is not ready, for a page: plain words, no paths, no raw errors."""
+    reasons = [p.public for p in outcome.problems]
+    failed = [INITIATIVES[r.initiative].title for r in outcome.results if not r.ok]
+    if failed:
+        reasons.append(f"Reports that failed and are not in this pack: {', '.join(failed)}.")
+    if outcome.pdf_failures:
+        reasons.append(
+            f"{len(outcome.pdf_failures)} PDF(s) could not be written; the web pages are "
+            "complete. The analyst can see why in the terminal output."
+        )
+    return reasons
+
+
+def _terminal_reasons(outcome: TermOutcome) -> list[str]:
+    """The not-ready summary: each cause once (its detail was printed as it happened)."""
+    lines = []
+    if outcome.problems:
+        lines.append(f"{len(outcome.problems)} problem(s) with the term's returns (listed above)")
+    failed = [r.initiative for r in outcome.results if not r.ok]
+    if failed:
+        lines.append(f"report(s) failed: {', '.join(failed)} (details above)")
+    if outcome.pdf_failures:
+        lines.append(f"{len(outcome.pdf_failures)} PDF(s) not written (above)")
+    if outcome.audit_passed is False:
+        lines.append(f"the privacy audit found {len(outcome.audit_findings)} problem(s)")
+    return lines
+
+
+def _say_problems(term: str, problems: list[TermProblem]) -> None:
+    for problem in problems:
+        _say(f"  {'NOT READY' if problem.fatal else 'problem'}: {problem.line}")
+
+
+def _publish(staging: Path, target: Path) -> None:
+    """Replace the pack ``target`` with ``staging`` by renaming folders: the old pack is
+    moved aside first, the new one renamed into place, then the old one deleted."""
+    aside = target.with_name(f".old-{target.name}-{os.getpid()}")
+    shutil.rmtree(aside, ignore_errors=True)
+    if target.exists():
+        os.replace(target, aside)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        if aside.exists() and not target.exists():
+            os.replace(aside, target)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _tidy(term_root: Path, edition: str) -> None:
+    """Remove staging and set-aside folders left by runs of this edition that died."""
+    if not term_root.is_dir():
+        return
+    for prefix in (f".staging-{edition}-", f".old-{edition}-"):
+        for folder in term_root.glob(f"{prefix}*"):
+            pid = folder.name[len(prefix) :]
+            if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _warn_old_layout(term_root: Path) -> None:
+    """Pages an older dspl-eval wrote straight into reports/<term>/ are in no pack."""
+    if not term_root.is_dir():
+        return
+    old = sorted(
+        p.name
+        for p in term_root.iterdir()
+        if (p.is_file() and p.suffix in (".html", ".xlsx", ".pdf"))
+        or (p.is_dir() and p.name == "notebooks")
+    )
+    if old:
+        _say(
+            f"  note: {term_root} still holds {', '.join(old)} from an older dspl-eval: they "
+            "are not part of any pack and are never updated; delete them"
+        )
 
 
 def _execute_all(planned: list[Job], workers: int) -> list[JobResult]:
@@ -297,7 +674,13 @@ def _execute_all(planned: list[Job], workers: int) -> list[JobResult]:
             try:
                 result = future.result()
             except Exception as failure:  # a worker process died
-                result = JobResult(job.initiative, False, 0.0, error=f"worker failed: {failure}")
+                result = JobResult(
+                    job.initiative,
+                    False,
+                    0.0,
+                    error=f"worker failed: {failure}",
+                    reason="The calculation stopped unexpectedly, so the report was not published.",
+                )
             results[job.initiative] = _report_progress(result)
             started(1)
     return [results[j.initiative] for j in planned]
@@ -305,29 +688,104 @@ def _execute_all(planned: list[Job], workers: int) -> list[JobResult]:
 
 def _report_progress(result: JobResult) -> JobResult:
     if result.ok:
-        _say(f"  {result.initiative}: done in {result.seconds:.1f} s → {result.html}")
+        _say(f"  {result.initiative}: done in {result.seconds:.1f} s")
     else:
-        _say(f"  {result.initiative}: FAILED in {result.seconds:.1f} s — {result.error}")
+        where = f" (details: {result.log})" if result.log else ""
+        _say(f"  {result.initiative}: FAILED in {result.seconds:.1f} s — {result.error}{where}")
     return result
 
 
-def _audit(out: Path, data: Path) -> tuple[bool, list[str]]:
+def _audit(folder: Path, data: Path, term: str, threshold: int) -> tuple[bool, list[str]]:
+    """The privacy audit of the pack (``dspl_eval.audit``), then, if it found nothing, the
+    runner's own send-pack check (:func:`pack_findings`). Passes only with no findings."""
     from dspl_eval.audit import audit_reports
 
-    outcome = audit_reports(out, data)
+    accepted = inspect.signature(audit_reports).parameters
+    options: dict[str, object] = {}
+    if "terms" in accepted:  # the staging folder's name is not the term's
+        options["terms"] = (term,)
+    if "threshold" in accepted:
+        options["threshold"] = threshold
+    try:
+        outcome = audit_reports(folder, data, **options)
+    except Exception as error:  # fail closed: what was not checked is not sent
+        return False, [f"the privacy audit could not run: {type(error).__name__}: {error}"]
     findings = [str(f) for f in outcome.findings]
+    if not findings and getattr(outcome, "passed", True) is False:
+        notes = "; ".join(str(n) for n in getattr(outcome, "notes", [])) or "no reason given"
+        findings.append(f"the audit did not pass: {notes}")
+    if not findings:  # a backstop: the audit checks these too, so say them only once
+        findings = pack_findings(folder, data, term)
     return not findings, findings
 
 
-def _write_pdfs(pages: list[Path]) -> None:
+def pack_findings(folder: Path, data: Path, term: str) -> list[str]:
+    """What a send pack must never show: the raw returns' file names (schools name their
+    files), their SHA-256 and server paths. One finding per file and thing found."""
+    from dspl_eval.term_check import return_labels
+
+    try:
+        document = json.loads((processed_dir(data, term) / "validation.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        document = {}
+    files = document.get("files") or []
+    needles: list[tuple[str, str]] = []
+    for key in INITIATIVES:
+        for name, label in return_labels(files, key).items():
+            what = f"the file name of {key} {label}"
+            needles.append((name, what))
+            stem = Path(name).stem
+            if len(stem) >= 10 and re.search(r"[\s_\-\d]", stem):
+                needles.append((stem, what))
+    needles += [(str(f["sha256"]), "a return's SHA-256") for f in files if f.get("sha256")]
+    for root in {Path(data).resolve(), folder.resolve().parent.parent, Path.home()}:
+        if len(str(root)) > 1:
+            needles.append((str(root), "a server path"))
+    if not needles:
+        return []
+    pattern = re.compile("|".join(re.escape(n) for n, _ in needles), re.IGNORECASE)
+    meaning = {n.lower(): what for n, what in needles}
+    findings = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        text = _pack_text(path)
+        if text is None:
+            continue
+        found = sorted({meaning[m.group(0).lower()] for m in pattern.finditer(text)})
+        findings += [f"{path.relative_to(folder)}: shows {what}" for what in found]
+    return findings
+
+
+_DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]*")
+
+
+def _pack_text(path: Path) -> str | None:
+    if path.suffix.lower() in (".html", ".htm", ".txt", ".csv", ".json", ".md", ".log"):
+        text = path.read_text("utf-8", errors="replace")
+        return _DATA_URI.sub("", text)  # embedded images are not text a reader sees
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True)
+        cells = [str(book.properties.keywords or ""), str(book.properties.title or "")]
+        for sheet in book.worksheets:
+            cells += [str(v) for row in sheet.iter_rows(values_only=True) for v in row if v]
+        return "\n".join(cells)
+    return None
+
+
+def _write_pdfs(pages: list[Path]) -> list[str]:
+    """Print each page to a PDF beside it; the messages of those that failed."""
     from dspl_eval.export import write_pdf
 
+    failures = []
     for page in pages:
         try:
             write_pdf(page, page.with_suffix(".pdf"))
-            _say(f"  pdf: {page.with_suffix('.pdf')}")
+            _say(f"  pdf: {page.with_suffix('.pdf').name}")
         except DsplEvalError as error:
-            _say(f"  pdf not written for {page.name}: {error}")
+            failures.append(f"pdf not written for {page.name}: {error}")
+            _say(f"  {failures[-1]}")
+    return failures
 
 
 def run_demo(
@@ -337,10 +795,12 @@ def run_demo(
     scale: int = 1,
     jobs: int | None = None,
     run_reports: bool = True,
+    threshold: int = 5,
 ) -> int:
     """Write the synthetic returns, ingest and run every demo term; print the newest index."""
     from dspl_eval.synth import DEMO_TERMS, write_demo
 
+    threshold = check_threshold(threshold)
     started = time.perf_counter()
     write_demo(Path(data), seed=seed, scale=scale)
     _say(f"demo returns written to {data}/raw (synthetic; pseudonymised with the DEMO key)")
@@ -357,9 +817,9 @@ def run_demo(
         if ingested.failed:
             code = 1
         if run_reports:
-            outcome = run_term(term, Path(data), Path(reports), jobs=jobs)
+            outcome = run_term(term, Path(data), Path(reports), jobs=jobs, threshold=threshold)
             code = max(code, outcome.exit_code)
-            newest = outcome.index
+            newest = outcome.index or newest
     took = time.perf_counter() - started
     if newest is not None:
         _say(f"done in {took:.0f} s. Open the newest report index: {newest.resolve()}")

@@ -1,7 +1,12 @@
 """Shared fixtures. ``demo_run`` builds the whole demo once per test session (per xdist
 worker): synthetic returns for the three 2023-24 terms, ingested, and every report run
-for commissioners (plus the summer term for analysts). Tests that use it are marked
-``slow`` and grouped on one xdist worker with ``xdist_group("demo")``."""
+for commissioners (plus the summer term for analysts, into a reports folder of its own).
+Tests that use it are marked ``slow`` and grouped on one xdist worker with
+``xdist_group("demo")``.
+
+Layout (``dspl_eval.paths``): ``reports/<term>/commissioner/`` is the send pack,
+``reports/<term>/work/commissioner/`` the executed notebooks and logs; ``demo_run.pack``
+and ``demo_run.work`` give them for a term."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from dspl_eval.paths import edition_dir, work_dir
 from dspl_eval.runner import TermOutcome, run_term
 from dspl_eval.synth import DEMO_TERMS, DemoManifest, write_demo
 
@@ -22,6 +28,16 @@ class DemoRun:
     manifest: DemoManifest
     outcomes: dict[str, TermOutcome]
     analyst: TermOutcome
+
+    def pack(self, term: str, edition: str = "commissioner") -> Path:
+        """The published pack of ``term`` (what would be sent, for commissioners)."""
+        reports = self.reports if edition == "commissioner" else self.analyst_reports
+        return edition_dir(reports, term, edition)
+
+    def work(self, term: str, edition: str = "commissioner") -> Path:
+        """Executed notebooks and kernel logs of ``term`` (never sent)."""
+        reports = self.reports if edition == "commissioner" else self.analyst_reports
+        return work_dir(reports, term, edition)
 
 
 @pytest.fixture(scope="session")

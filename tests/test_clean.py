@@ -63,7 +63,7 @@ ELSA = get("elsa")
         ("45202", dt.date(2023, 10, 3)),
         (45275, dt.date(2023, 12, 15)),
         (dt.datetime(2023, 10, 3), dt.date(2023, 10, 3)),  # a real Excel date cell
-        (dt.datetime(2023, 10, 3, 14, 30), dt.date(2023, 10, 3)),  # with a time of day
+        (dt.datetime(2023, 10, 3, 0, 0), dt.date(2023, 10, 3)),  # a midnight time of day
         (dt.date(2023, 10, 3), dt.date(2023, 10, 3)),
         (pd.Timestamp("2023-10-03"), dt.date(2023, 10, 3)),
     ],

@@ -182,17 +182,17 @@ def test_ingest_without_a_key_subprocess(tmp_path, env):
 
 
 @pytest.mark.parametrize(
-    ("term", "message"),
+    ("term", "message", "code"),
     [
-        ("autumn-2023", "is not of the form YYYY-YY-autumn|spring|summer"),
-        ("2023-25-autumn", "is not of the form"),
-        ("2022-23-summer", "no returns for 2022-23-summer"),
+        ("autumn-2023", "is not of the form YYYY-YY-autumn|spring|summer", 2),  # usage error
+        ("2023-25-autumn", "is not of the form", 2),
+        ("2022-23-summer", "no returns for 2022-23-summer", 1),
     ],
 )
-def test_ingest_bad_term_one_line(tmp_path, env, capsys, term, message):
+def test_ingest_bad_term_one_line(tmp_path, env, capsys, term, message, code):
     data = tmp_path / "data"
     R.write_term(data)
-    assert cli.main(["ingest", "--term", term, "--data", str(data)]) == 1
+    assert cli.main(["ingest", "--term", term, "--data", str(data)]) == code
     out = capsys.readouterr()
     (line,) = out.err.splitlines()
     assert line.startswith("dspl-eval ingest: ") and message in line

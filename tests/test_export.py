@@ -3,6 +3,7 @@ alt text carried through, proper document structure."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -244,3 +245,62 @@ def test_expression_values_are_shown_like_displays():
     html = notebook_to_html(_notebook(*cells))
     assert '<div class="table-wrap">\n<table><tr><th>a</th></tr></table>' in html
     assert "<pre>42</pre>" in html and "Out[" not in html
+
+
+def test_page_metadata_becomes_meta_tags():
+    nb = _notebook(nbformat.v4.new_markdown_cell("# Report"))
+    nb.metadata["dspl_eval"] = {
+        "edition": "commissioner",
+        "term": "2023-24-summer",
+        "threshold": 7,
+        "initiative": "ebsa",
+        "data_fingerprint": "ab" * 32,
+    }
+    head = BeautifulSoup(notebook_to_html(nb), "html.parser").head
+    found = {
+        m["name"]: m["content"]
+        for m in head.find_all("meta")
+        if m.get("name", "").startswith("dspl-eval-")
+    }
+    assert found == {
+        "dspl-eval-edition": "commissioner",
+        "dspl-eval-term": "2023-24-summer",
+        "dspl-eval-threshold": "7",
+        "dspl-eval-initiative": "ebsa",
+        "dspl-eval-data-fingerprint": "ab" * 32,
+    }
+
+
+def test_no_page_metadata_no_meta_tags():
+    html = notebook_to_html(_notebook(nbformat.v4.new_markdown_cell("# Report")))
+    assert "dspl-eval-" not in html
+
+
+def test_chart_data_is_written_on_the_img_and_round_trips():
+    chart = {
+        "kind": "category_bars",
+        "per_person": False,
+        "columns": ["Group", "n"],
+        "rows": [["Rose <&> \"fell\" 'x'", 12], ["Fell", "c"], ["Mean", float("nan")]],
+        "counts": ["n"],
+    }
+    with_chart = _display(
+        "image/png", "iVBORw0KGgo=", {"image/png": {"alt": "Bars", "dspl-chart": chart}}
+    )
+    without = _display("image/png", "iVBORw0KGgo=", {"image/png": {"alt": "Plain"}})
+    cells = [nbformat.v4.new_code_cell("fig", outputs=[with_chart, without])]
+    images = BeautifulSoup(notebook_to_html(_notebook(*cells)), "html.parser").find_all("img")
+    assert [img.get("data-dspl-chart") is not None for img in images] == [True, False]
+    carried = json.loads(images[0]["data-dspl-chart"])
+    assert carried["rows"][0] == ["Rose <&> \"fell\" 'x'", 12]
+    assert carried["rows"][2] == ["Mean", None]  # NaN is not JSON: null
+    assert {k: v for k, v in carried.items() if k != "rows"} == {
+        k: v for k, v in chart.items() if k != "rows"
+    }
+
+
+def test_chart_attribute_is_escaped():
+    assert export.chart_attribute(None) == ""
+    attribute = export.chart_attribute({"a": '"><script>'})
+    assert "<script>" not in attribute and '"><' not in attribute
+    assert attribute.startswith(' data-dspl-chart="') and attribute.endswith('"')

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dspl_eval import measures
+from dspl_eval import measures, stats
 from dspl_eval.errors import ConfigError, MissingColumnsError, StatisticsError
 from dspl_eval.initiatives.ebsa import PASS_FACTORS
 
@@ -506,3 +506,178 @@ def test_cost_missing_or_zero_denominators_give_nan_with_reason():
     assert zero.reasons["per_reliable_improvement"] == "no child showed a reliable improvement"
     with pytest.raises(StatisticsError, match="negative"):
         measures.cost_summary(-5, 3)
+
+
+# ==================================================== issue 11: time at risk
+
+
+@pytest.mark.parametrize(
+    ("term", "last"),
+    [("2023-24-autumn", "2023-12-31"), ("2023-24-spring", "2024-03-31"),
+     ("2023-24-summer", "2024-08-31")],
+)  # fmt: skip
+def test_term_last_day_follows_the_template_convention(term, last):
+    # dspl_eval.template.term_window: autumn 1 Sep–31 Dec, spring 1 Jan–31 Mar, summer
+    # 1 Apr–31 Aug (the dates a term's template accepts). Both must agree.
+    from dspl_eval.template import term_window
+
+    assert measures.term_last_day(term) == pd.Timestamp(last)
+    assert measures.term_last_day(term).date() == term_window(term).last_day
+    with pytest.raises(ConfigError):
+        measures.term_last_day("spring 2024")
+
+
+def _elsa_dates() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "support_end": pd.to_datetime(
+                ["2024-01-15", "2024-03-20", "2024-04-10", None, "2023-10-01", "2023-11-01"]
+            ),
+            "follow_up_end": pd.to_datetime(["2024-03-01", None, None, None, None, None]),
+            "date_left_school": pd.to_datetime([None, None, None, None, None, "2023-12-01"]),
+            "window_months": [6, 6, 6, 6, 3, None],
+        }
+    )
+
+
+def test_exposure_months_worked_by_hand():
+    # Month = 365.25 / 12 = 30.4375 days. Spring 2023-24 ends 31 March 2024.
+    # child 0: 15 Jan → follow-up end 1 Mar = 46 days = 1.5113 months (follow-up first)
+    # child 1: 20 Mar → term end 31 Mar = 11 days = 0.3614 months
+    # child 2: support ended 10 Apr, after the term's last day → no follow-up yet (NaN)
+    # child 3: no support_end → no start date (NaN)
+    # child 4: 3-month window from 1 Oct: 91.3125 days → window end first, 3 months
+    # child 5: default 6-month window from 1 Nov; left school 1 Dec = 30 days = 0.9856
+    got = measures.exposure_months(_elsa_dates(), "2023-24-spring", left="date_left_school")
+    assert got["months_after"].tolist()[:2] == pytest.approx([46 / 30.4375, 11 / 30.4375])
+    assert math.isnan(got.loc[2, "months_after"]) and math.isnan(got.loc[3, "months_after"])
+    assert got.loc[4, "months_after"] == pytest.approx(3.0)
+    assert got.loc[5, "months_after"] == pytest.approx(30 / 30.4375)
+    assert got["end_reason"].tolist()[:2] == ["follow-up end", "term end"]
+    assert got.loc[4, "end_reason"] == "window end" and got.loc[5, "end_reason"] == "left"
+    assert got["status"].tolist() == [
+        "observed", "observed", "no follow-up yet", "no start date", "observed", "observed"
+    ]  # fmt: skip
+    assert got["months_before"].tolist() == [6, 6, 6, 6, 3, 6]
+    assert got["full_window_after"].tolist() == [False, False, False, False, True, False]
+
+
+def test_exposure_before_can_come_from_the_return():
+    data = _elsa_dates().assign(months_observed_before=[4.0, 6, 6, 6, 2, 6])
+    got = measures.exposure_months(data, "2023-24-spring", months_before="months_observed_before")
+    assert got["months_before"].tolist() == [4.0, 6, 6, 6, 2, 6]
+
+
+def test_rate_ratio_from_person_months_differs_from_full_windows():
+    # Issue 11 end-to-end: follow-up shorter than the window. Three children, 6-month
+    # windows, spring 2023-24 (ends 31 Mar 2024): 1, 2 and 1 suspensions before and
+    # 1, 0, 1 after. Observed after: 46, 11 and 30 days (see the hand-worked test).
+    data = pd.DataFrame(
+        {
+            "support_end": pd.to_datetime(["2024-01-15", "2024-03-20", "2024-03-01"]),
+            "follow_up_end": pd.to_datetime(["2024-03-01", None, None]),
+            "suspensions_before": [1, 2, 1],
+            "suspensions_after": [1, 0, 1],
+        }
+    )
+    months = measures.exposure_months(data, "2023-24-spring")
+    after = (46 + 11 + 30) / 30.4375
+    assert months["months_after"].sum() == pytest.approx(after)
+    r = stats.rate_ratio(
+        data["suspensions_after"], months["months_after"],
+        data["suspensions_before"], months["months_before"],
+    )  # fmt: skip
+    # (2 / 2.8583) / (4 / 18) = 3.149 — against (2 / 18) / (4 / 18) = 0.5 with full windows.
+    assert r.estimate == pytest.approx((2 / after) / (4 / 18))
+    assert r.estimate > 1 > stats.rate_ratio(2, 18, 4, 18).estimate
+
+
+# ==================================================== issue 11: return to class
+
+
+def _nurture_dates() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "date_joined": pd.to_datetime(
+                ["2023-09-11", "2023-09-11", "2024-01-08", "2023-11-01", None, "2023-09-04"]
+            ),
+            "returned_date": pd.to_datetime(["2024-02-01", None, None, None, None, "2024-05-01"]),
+            "returned_full_time": [True, False, None, True, None, True],
+            "date_left": pd.to_datetime([None, "2024-01-31", None, None, None, None]),
+        }
+    )
+
+
+def test_return_to_class_censoring_worked_by_hand():
+    # Term = 365.25 / 3 = 121.75 days; spring 2023-24 ends 31 Mar 2024.
+    # 0: returned 1 Feb 2024 after 143 days = 1.1745 terms (event)
+    # 1: left the group 31 Jan without returning: censored at 142 days = 1.1663
+    # 2: still attending: censored at the term's end, 83 days = 0.6817
+    # 3: "returned" but no date: cannot be placed in time (dropped)
+    # 4: no join date (dropped)
+    # 5: return dated 1 May, after the term: not yet observed → still attending at
+    #    31 Mar, 209 days = 1.7166 terms
+    got = measures.return_to_class_times(_nurture_dates(), "2023-24-spring")
+    assert got["status"].tolist() == [
+        "returned", "left without returning", "still attending", "returned, date missing",
+        "no start date", "still attending",
+    ]  # fmt: skip
+    assert got["returned"].tolist() == [True, False, False, False, False, False]
+    expected = [143 / 121.75, 142 / 121.75, 83 / 121.75, np.nan, np.nan, 209 / 121.75]
+    assert got["terms"].tolist() == pytest.approx(expected, nan_ok=True)
+    km = measures.return_to_class_km(_nurture_dates(), "2023-24-spring", horizons=[1.5],
+                                     min_at_risk=1)  # fmt: skip
+    # KM by hand: event at 1.1745 with 2 at risk (1.1745, 1.7166) → S = 1/2, share 0.5.
+    assert km.n == 4 and km.n_events == 1
+    assert km.table.loc[0, "estimate"] == pytest.approx(0.5)
+    assert km.table.loc[0, "n_at_risk"] == 1
+
+
+# ==================================================== issue 11: fixed RCI inputs
+
+
+def test_sdq_norms_are_the_published_values():
+    # British teacher norms (Meltzer et al. 2000, sdqinfo.org UKNorm1; reprinted in
+    # PMC4830858 Table 2, "British community sample ... 8208 teachers"): total
+    # difficulties 6.6 (SD 6.0), prosocial 7.2 (2.4), emotional 1.4 (1.9), conduct 0.9
+    # (1.6), hyperactivity 2.9 (2.8). Goodman (2001) abstract: "retest stability after 4
+    # to 6 months (mean: 0.62)".
+    table = measures.RELIABLE_CHANGE_NORMS
+    for scale, sd in [("total_difficulties", 6.0), ("prosocial", 2.4), ("emotional", 1.9),
+                      ("conduct", 1.6), ("hyperactivity", 2.8)]:  # fmt: skip
+        norm = table[("sdq", "teacher", scale)]
+        assert (norm.sd, norm.reliability, norm.verified) == (sd, 0.62, True)
+        assert "Goodman (2001)" in norm.reliability_source and "Meltzer" in norm.sd_source
+    assert not table[("sdq", "parent", "total_difficulties")].verified
+
+
+def test_rci_threshold_is_fixed_by_the_published_inputs_not_the_cohort():
+    # Jacobson & Truax: 1.96 · SD · √(2(1 − r)) = 1.96 · 6.0 · √(2 · 0.38) = 10.2521.
+    norm = measures.reliable_change_norm("sdq", "teacher", "total_difficulties")
+    assert norm.threshold == pytest.approx(1.96 * 6.0 * math.sqrt(0.76))
+    assert norm.threshold == pytest.approx(10.2521, abs=5e-5)
+    calm = measures.norm_reliable_change(
+        pd.Series([20.0, 21, 19, 20]), pd.Series([9.0, 12, 19, 31]), norm, higher_is_better=False
+    )
+    wild = measures.norm_reliable_change(
+        pd.Series([5.0, 35, 12, 28]), pd.Series([1.0, 20, 2, 30]), norm, higher_is_better=False
+    )
+    assert calm.threshold == wild.threshold == pytest.approx(10.2521, abs=5e-5)
+    assert calm.sd == wild.sd == 6.0
+    # falls of 11 and 9, no change, a rise of 11: improved, none, none, deteriorated
+    assert (calm.n_improved, calm.n_no_reliable_change, calm.n_deteriorated) == (1, 2, 1)
+    sample = measures.norm_reliable_change(
+        pd.Series([5.0, 35, 12, 28]), pd.Series([1.0, 20, 2, 30]), norm,
+        higher_is_better=False, use_sample_sd=True,
+    )  # fmt: skip
+    assert sample.sd == pytest.approx(pd.Series([5.0, 35, 12, 28]).std())
+
+
+def test_boxall_has_no_published_rci_inputs():
+    norm = measures.reliable_change_norm("boxall", "teacher", "diagnostic")
+    assert not norm.available and math.isnan(norm.threshold)
+    got = measures.norm_reliable_change(
+        pd.Series([50.0, 60]), pd.Series([40.0, 45]), norm, higher_is_better=False
+    )
+    assert got.table.empty and "no reliable change index" in got.reason
+    assert not measures.reliable_change_norm("pass", "self", "feelings_about_school").available

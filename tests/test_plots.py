@@ -6,6 +6,7 @@ module, and formatted by hand.
 
 from __future__ import annotations
 
+import itertools
 import struct
 import warnings
 import zlib
@@ -354,8 +355,10 @@ def sdq_bands() -> pd.DataFrame:
 
 def test_category_bars_suppressed_cells(sdq_bands):
     chart = plots.category_bars(sdq_bands, "SDQ band")
-    assert "Slightly raised: before suppressed (fewer than 5), after 6" in chart.alt
-    assert "High: before 6, after suppressed (fewer than 5)" in chart.alt
+    # "suppressed", never "fewer than 5": a cell may be hidden only to protect another.
+    assert "Slightly raised: before suppressed, after 6" in chart.alt
+    assert "High: before 6, after suppressed" in chart.alt
+    assert "fewer than" not in chart.alt
     assert "Close to average: before 4, after 10" in chart.alt
     texts = _texts(chart)
     assert "Before: c" in texts
@@ -364,24 +367,26 @@ def test_category_bars_suppressed_cells(sdq_bands):
     # A suppressed cell is no bar at all: 8 cells, 2 suppressed, 6 bars, none of width 0.
     bars = [p for p in chart.figure.axes[0].patches if isinstance(p, Rectangle)]
     assert sorted(p.get_width() for p in bars) == [4, 5, 6, 6, 10, 12]
-    # No total for a period with a suppressed cell (it would give the cell away).
+    # No totals at all: only the table's own numbers are said.
     assert "Totals" not in chart.alt
 
 
-def test_category_bars_totals_only_for_unsuppressed_periods():
+def test_category_bars_says_no_totals():
     table = pd.DataFrame(
         {"Before": [9, 15], "After": ["c", 21]},
         index=["Persistently absent", "Not persistently absent"],
     )
     chart = plots.category_bars(table, "persistent absence", noun="young people")
-    assert chart.alt.endswith("Totals: before 24.")
+    assert chart.alt.endswith("Not persistently absent: before 15, after 21.")
+    assert "24" not in chart.alt
     assert "Number of young people" in _texts(chart)
 
 
 def test_category_bars_threshold_wording_and_missing():
     table = pd.DataFrame({"Before": [" c ", None], "After": [np.nan, 7]}, index=["Yes", "No"])
     chart = plots.category_bars(table, "EHCP", suppression_threshold=10)
-    assert "Yes: before suppressed (fewer than 10), after no data" in chart.alt
+    assert "Yes: before suppressed, after no data" in chart.alt
+    assert "10" not in chart.alt
     assert "No: before no data, after 7" in chart.alt
 
 
@@ -406,12 +411,9 @@ def test_estimate_forest_alt_and_labels():
         }
     )
     chart = plots.estimate_forest(table, "change in PASS factors", unit="points")
-    assert (
-        "estimates with 95% confidence intervals for 3 outcomes, and a line at 0.0 (no change)"
-        in chart.alt
-    )
+    assert "estimates with 95% confidence intervals, and a line at 0.0 (no change)" in chart.alt
     assert f"Feelings about school: +2.3 points (CI {MINUS}0.5 to +5.1)" in chart.alt
-    assert "Self-regard: suppressed (fewer than 5)" in chart.alt
+    assert "Self-regard: suppressed;" in chart.alt
     assert f"Preparedness for learning: {MINUS}1.2 points (CI {MINUS}3.0 to +0.4)" in chart.alt
     texts = _texts(chart)
     assert "c" in texts
@@ -582,6 +584,19 @@ def all_charts(sdq_bands) -> list[plots.Chart]:
         plots.reliable_change_scatter(pre, post, 12.0, "attendance", unit="%"),
         plots.category_bars(sdq_bands, "SDQ band"),
         plots.estimate_forest(forest, "change"),
+        plots.means_chart(
+            pd.DataFrame(
+                {
+                    "when": ["Before", "After"],
+                    "mean": [float(np.mean(pre)), float(np.mean(post))],
+                    "lower_ci": [50.0, 70.0],
+                    "upper_ci": [60.0, 80.0],
+                    "n": [80, 80],
+                }
+            ),
+            "attendance",
+        ),
+        plots.binned_histogram(plots.histogram_table(post - pre, 5), "attendance", "%"),
     ]
 
 
@@ -591,3 +606,424 @@ def test_format_uses_true_minus_and_no_negative_zero():
     assert plots._fmt_change(27.4, "%") == "+27 percentage points"
     # Text colour: WCAG 1.4.3 asks 4.5:1 for text; GOV.UK black on white is about 19.6:1.
     assert _contrast(plots.TEXT, "#FFFFFF") >= 4.5
+
+
+# --------------------------------------------------------------------------- commissioner charts
+
+
+@pytest.fixture
+def means_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "when": ["Before", "After"],
+            "mean": [58.347, 84.912],
+            "lower_ci": [52.118, 80.455],
+            "upper_ci": [64.576, 89.369],
+            "n": [24, 24],
+            "confidence_level": [0.95, 0.95],
+        }
+    )
+
+
+@pytest.fixture
+def bins_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "bin_low": [-20.0, -7.5, 0.0, 12.5],
+            "bin_high": [-7.5, 0.0, 12.5, 30.0],
+            "n": [6, 0, 11, "c"],
+        }
+    )
+
+
+def _commissioner_charts(sdq_bands, means_table, bins_table) -> list[plots.Chart]:
+    forest = pd.DataFrame(
+        {
+            "outcome": ["Feelings about school", "Self-regard"],
+            "estimate": [2.34, "c"],
+            "lower_ci": [-0.51, "c"],
+            "upper_ci": [5.1, "c"],
+            "n": [17, "c"],
+        }
+    )
+    return [
+        plots.means_chart(means_table, "attendance", "%"),
+        plots.binned_histogram(bins_table, "attendance", "%"),
+        plots.category_bars(sdq_bands, "SDQ band"),
+        plots.estimate_forest(forest, "change in PASS factors", unit="points"),
+    ]
+
+
+@pytest.fixture
+def commissioner_charts(sdq_bands, means_table, bins_table) -> list[plots.Chart]:
+    return _commissioner_charts(sdq_bands, means_table, bins_table)
+
+
+def test_chart_metadata_is_the_table_and_plain_json(all_charts):
+    import json
+
+    for chart in all_charts:
+        meta = plots.to_image(chart).metadata
+        assert meta["alt"] == chart.alt
+        block = meta["dspl-chart"]
+        assert block == plots.chart_metadata(chart)
+        assert set(block) == {"kind", "per_person", "columns", "rows", "counts"}
+        assert json.loads(json.dumps(block, allow_nan=False)) == block  # plain Python types
+        assert block["kind"] == chart.kind and block["per_person"] is chart.per_person
+        assert block["columns"] == [str(c) for c in chart.data.columns]
+        assert len(block["rows"]) == len(chart.data)
+        assert set(block["counts"]) <= set(block["columns"])
+        assert block["counts"] or chart.kind == "forest"  # estimates only, no n column
+        for row in block["rows"]:
+            for column, value in zip(block["columns"], row, strict=True):
+                if column in block["counts"]:
+                    assert value == "c" or value is None or type(value) is int, (column, value)
+
+
+def test_display_carries_the_chart_data(means_table):
+    chart = plots.means_chart(means_table, "attendance")
+    outputs, _ = _display_outputs(chart)
+    assert outputs[0].metadata["image/png"]["dspl-chart"] == plots.chart_metadata(chart)
+    assert chart._repr_png_()[1]["dspl-chart"] == plots.chart_metadata(chart)
+
+
+def test_per_person_charts_say_so(all_charts):
+    kinds = {chart.kind: chart.per_person for chart in all_charts}
+    assert kinds == {
+        "slope": True,
+        "change_distribution": True,
+        "scatter": True,
+        "category_bars": False,
+        "forest": False,
+        "means": False,
+        "histogram": False,
+    }
+
+
+def test_a_chart_made_by_hand_is_per_person_unless_it_says_otherwise():
+    from matplotlib.figure import Figure
+
+    chart = plots.Chart(figure=Figure(), alt="x", title="x")
+    assert chart.per_person is True and chart.kind == "custom"
+    assert plots.chart_metadata(chart)["rows"] == []
+    with pytest.raises(ValueError, match="counts names column"):
+        plots.Chart(
+            figure=Figure(), alt="x", title="x", data=pd.DataFrame({"a": [1]}), counts=("n",)
+        )
+
+
+def test_means_chart_metadata_equals_the_table(means_table):
+    chart = plots.means_chart(means_table, "attendance")
+    block = plots.chart_metadata(chart)
+    assert block["columns"] == list(means_table.columns)
+    assert block["rows"] == [list(r) for r in means_table.itertuples(index=False, name=None)]
+    assert block["counts"] == ["n"]
+    means_table.loc[0, "n"] = 99  # the chart keeps its own copy
+    assert plots.chart_metadata(chart) == block
+
+
+def test_binned_histogram_metadata_equals_the_table(bins_table):
+    chart = plots.binned_histogram(bins_table, "attendance", "%")
+    block = plots.chart_metadata(chart)
+    assert block["columns"] == ["bin", "bin_low", "bin_high", "n"]
+    assert [r[1:] for r in block["rows"]] == [
+        list(r) for r in bins_table.itertuples(index=False, name=None)
+    ]
+    assert block["rows"][0][0] == f"{MINUS}20 to {MINUS}7.5"
+
+
+def test_category_bars_metadata_is_the_display_table(sdq_bands):
+    sdq_bands.index.name = "Band"
+    block = plots.chart_metadata(plots.category_bars(sdq_bands, "SDQ band"))
+    assert block["columns"] == ["Band", "Before", "After"]
+    assert block["counts"] == ["Before", "After"]
+    assert block["rows"] == [
+        [i, *r] for i, r in zip(sdq_bands.index, sdq_bands.values.tolist(), strict=True)
+    ]
+
+
+def test_forest_metadata_has_estimates_and_counts(commissioner_charts):
+    block = plots.chart_metadata(commissioner_charts[3])
+    assert block["kind"] == "forest" and block["counts"] == ["n"]
+    assert block["rows"] == [
+        ["Feelings about school", 2.34, -0.51, 5.1, 17],
+        ["Self-regard", "c", "c", "c", "c"],
+    ]
+
+
+@pytest.mark.parametrize(
+    "builder",
+    [plots.means_chart, plots.binned_histogram, plots.category_bars, plots.estimate_forest],
+)
+def test_commissioner_builders_take_only_a_table(builder):
+    import inspect
+
+    parameters = list(inspect.signature(builder).parameters.values())
+    assert parameters[0].name == "table"
+    assert parameters[0].annotation in ("pd.DataFrame", pd.DataFrame)
+    # Nothing else could carry person-level values: labels, words, flags, a threshold.
+    allowed = {"str", "bool", "int", "float", "Mapping[str, str] | None"}
+    allowed |= {"Mapping[tuple[Any, Any], str] | None", "str | None"}
+    assert {str(p.annotation) for p in parameters[1:]} <= allowed
+    pre, _ = _attendance(30)
+    for not_a_table in (pre, list(pre), pd.Series(pre)):
+        with pytest.raises(ValueError, match="DataFrame"):
+            builder(not_a_table, "attendance")
+
+
+# Numbers drawn or said ⊆ numbers in the chart's table ------------------------------
+
+_NUMBER = __import__("re").compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+def _allowed_numbers(data: pd.DataFrame) -> set[str]:
+    """Every way a table's number may be written: 0, 1 or 2 decimals, or exactly."""
+    allowed: set[str] = set()
+    for column in data.columns:
+        for value in data[column]:
+            if isinstance(value, str):
+                allowed |= {m.replace(",", "") for m in _NUMBER.findall(value)}
+                continue
+            if value is None or (isinstance(value, float) and np.isnan(value)):
+                continue
+            scale = 100 if column == "confidence_level" else 1
+            number = abs(float(value)) * scale
+            allowed |= {f"{number:.{k}f}" for k in range(3)} | {f"{number:.10g}"}
+    return allowed
+
+
+def _value_axis_ticks(chart: plots.Chart) -> set[int]:
+    """Tick labels of an axis in the measure's unit (means, forest): a scale, not counts."""
+    ax = chart.figure.axes[0]
+    if chart.kind == "means":
+        return {id(t) for t in ax.yaxis.get_ticklabels()}
+    if chart.kind == "forest":
+        return {id(t) for t in ax.xaxis.get_ticklabels()}
+    return set()
+
+
+def _numbers_shown(chart: plots.Chart) -> list[str]:
+    skip = _value_axis_ticks(chart)
+    drawn = [
+        t.get_text()
+        for t in chart.figure.findobj(Text)
+        if t.get_visible() and t.get_text() and id(t) not in skip
+    ]
+    return [m.replace(",", "") for text in [chart.alt, *drawn] for m in _NUMBER.findall(text)]
+
+
+def test_commissioner_charts_show_only_the_tables_numbers(commissioner_charts):
+    for chart in commissioner_charts:
+        allowed = _allowed_numbers(chart.data)
+        extra = [n for n in _numbers_shown(chart) if n not in allowed]
+        # The forest's line of no change is at 0.0, a parameter, not a count.
+        extra = [n for n in extra if not (chart.kind == "forest" and n == "0.0")]
+        assert not extra, (chart.kind, extra, chart.alt)
+
+
+def test_numbers_check_catches_a_planted_number(means_table):
+    chart = plots.means_chart(means_table, "attendance")
+    chart.figure.axes[0].text(0, 0, "3 fell")
+    assert "3" in _numbers_shown(chart)
+    assert "3" not in _allowed_numbers(chart.data)
+
+
+def test_commissioner_charts_never_say_fewer_than(commissioner_charts):
+    for chart in commissioner_charts:
+        assert "fewer than" not in chart.alt
+        has_c = (chart.data == "c").any().any()
+        assert ("suppressed" in chart.alt) == bool(has_c), chart.kind
+
+
+def test_means_chart_draws_points_intervals_and_labels(means_table):
+    chart = plots.means_chart(means_table, "attendance")
+    assert chart.title == "Mean attendance before and after"
+    assert chart.alt == (
+        "Chart of the mean attendance before and after with 95% confidence intervals. "
+        "Before: mean 58% (CI 52% to 65%), 24 children; "
+        "After: mean 85% (CI 80% to 89%), 24 children."
+    )
+    texts = _texts(chart)
+    assert "Mean 58% (52% to 65%)" in texts and "Mean 85% (80% to 89%)" in texts
+    assert "Before\n24 children" in texts
+    ax = chart.figure.axes[0]
+    points = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert [line.get_ydata()[0] for line in points] == [58.347, 84.912]
+    intervals = [c for c in ax.collections if isinstance(c, LineCollection)]
+    tops = sorted(seg[:, 1].max() for c in intervals for seg in c.get_segments())
+    assert 64.576 in tops and 89.369 in tops
+
+
+def test_means_chart_suppressed_row_is_not_drawn(means_table):
+    means_table = means_table.astype({"mean": object, "n": object})
+    means_table.loc[1, ["mean", "n"]] = ["c", "c"]
+    chart = plots.means_chart(
+        means_table, "SDQ total", "points", higher_is_better=False, noun="young people"
+    )
+    assert "After: suppressed." in chart.alt and chart.alt.endswith("Lower scores are better.")
+    assert "84" not in chart.alt and "80" not in chart.alt  # its interval goes too
+    ax = chart.figure.axes[0]
+    assert len([line for line in ax.get_lines() if line.get_marker() == "o"]) == 1
+    assert "c" in _texts(chart) and "After\nc" in _texts(chart)
+    assert plots.chart_metadata(chart)["rows"][1] == ["After", "c", "c", "c", "c", 0.95]
+
+
+def test_means_chart_reason_words_and_checks(means_table):
+    means_table["n"] = means_table["n"].astype(object)
+    means_table.loc[1, "n"] = "c"
+    chart = plots.means_chart(
+        means_table, "attendance", reasons={"After": "suppressed to protect another cell"}
+    )
+    assert "After: suppressed to protect another cell." in chart.alt
+    with pytest.raises(ValueError, match="may not contain digits"):
+        plots.means_chart(means_table, "attendance", reasons={"After": "fewer than 5"})
+    with pytest.raises(ValueError, match="not suppressed"):
+        plots.means_chart(means_table, "attendance", reasons={"Before": "suppressed"})
+
+
+@pytest.mark.parametrize("small", [1, 3, 4])
+def test_commissioner_builders_refuse_a_small_count(means_table, bins_table, small):
+    means_table.loc[0, "n"] = small
+    with pytest.raises(ValueError, match="below the suppression threshold") as caught:
+        plots.means_chart(means_table, "attendance")
+    assert str(small) not in str(caught.value)  # the error does not repeat the count
+    bins_table["n"] = [6, small, 11, 5]
+    with pytest.raises(ValueError, match="below the suppression threshold"):
+        plots.binned_histogram(bins_table, "attendance", "%")
+    # A higher threshold refuses more.
+    bins_table["n"] = [6, 0, 11, 5]
+    with pytest.raises(ValueError, match="below the suppression threshold"):
+        plots.binned_histogram(bins_table, "attendance", "%", suppression_threshold=10)
+
+
+def test_binned_histogram_bars_labels_and_suppressed_bin(bins_table):
+    chart = plots.binned_histogram(bins_table, "attendance", "%", noun="young people")
+    ax = chart.figure.axes[0]
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+    # Empty and suppressed bins are no bar; the others are exactly their bin.
+    assert [(b.get_x(), b.get_x() + b.get_width(), b.get_height()) for b in bars] == [
+        (-20.0, -7.5, 6),
+        (0.0, 12.5, 11),
+    ]
+    assert ax.get_yticks().size == 0  # no count scale: every bar carries its count
+    texts = _texts(chart)
+    assert {"6", "0", "11", "c"} <= set(texts)
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        f"{MINUS}20",
+        f"{MINUS}7.5",
+        "0",
+        "12.5",
+        "30",
+    ]
+    assert chart.alt.endswith(
+        f"{MINUS}20 to {MINUS}7.5: 6; {MINUS}7.5 to 0: 0; 0 to 12.5: 11; 12.5 to 30: suppressed."
+    )
+    assert "percentage points" in chart.alt
+    # Colour and hatching from the edges only: falls orange and hatched when higher is better.
+    assert to_rgb(bars[0].get_facecolor()) == to_rgb(plots.WORSE) and bars[0].get_hatch()
+    assert to_rgb(bars[1].get_facecolor()) == to_rgb(plots.IMPROVED)
+
+
+def test_binned_histogram_rejects_overlapping_bins(bins_table):
+    bins_table.loc[1, "bin_low"] = -10.0
+    with pytest.raises(ValueError, match="not overlap"):
+        plots.binned_histogram(bins_table, "attendance", "%")
+    with pytest.raises(ValueError, match="lacks column"):
+        plots.binned_histogram(bins_table.drop(columns="n"), "attendance", "%")
+
+
+def test_commissioner_pngs_are_reproducible(sdq_bands, means_table, bins_table):
+    first = [plots.to_png(c) for c in _commissioner_charts(sdq_bands, means_table, bins_table)]
+    again = [plots.to_png(c) for c in _commissioner_charts(sdq_bands, means_table, bins_table)]
+    assert first == again
+    for png in first:
+        assert all(kind != b"tIME" for kind, _ in _png_chunks(png))
+
+
+def test_empty_commissioner_tables_say_no_data():
+    means = pd.DataFrame(columns=["when", "mean", "lower_ci", "upper_ci", "n"])
+    chart = plots.means_chart(means, "attendance")
+    assert chart.alt == "Chart of the mean attendance: no data to show."
+    assert chart.kind == "means" and chart.per_person is False
+    bins = pd.DataFrame(columns=["bin_low", "bin_high", "n"])
+    chart = plots.binned_histogram(bins, "attendance", "%")
+    assert chart.alt == "Histogram of the change in attendance: no data to show."
+
+
+# merge_bins ------------------------------------------------------------------------
+
+
+def _count_in(values: np.ndarray, bins: list[tuple[float, float]]) -> list[int]:
+    """People per bin, [low, high) except the last, closed — counted here, not by numpy."""
+    out = []
+    for k, (low, high) in enumerate(bins):
+        last = k == len(bins) - 1
+        out.append(int(np.sum((values >= low) & ((values <= high) if last else (values < high)))))
+    return out
+
+
+def _check_merged(values: np.ndarray, threshold: int) -> list[tuple[float, float]]:
+    bins = plots.merge_bins(values, threshold)
+    assert bins
+    for (_, high), (low, _) in itertools.pairwise(bins):
+        assert high == low  # adjacent
+    assert all(low < high for low, high in bins)
+    assert bins[0][0] <= values.min() and bins[-1][1] >= values.max()
+    counts = _count_in(values, bins)
+    assert sum(counts) == values.size  # cover every value, each once
+    assert all(c == 0 or c >= threshold for c in counts), (bins, counts)
+    return bins
+
+
+def test_merge_bins_property():
+    hypothesis = pytest.importorskip("hypothesis")
+    st = pytest.importorskip("hypothesis.strategies")
+
+    values = st.one_of(
+        st.lists(st.integers(-40, 40), min_size=1, max_size=300),
+        st.lists(
+            st.floats(-500, 500, allow_nan=False, allow_subnormal=False), min_size=1, max_size=300
+        ),
+    )
+
+    @hypothesis.settings(max_examples=300, deadline=None)
+    @hypothesis.given(values=values, threshold=st.integers(1, 12))
+    def check(values, threshold):
+        array = np.array(values, dtype=float)
+        if array.size < threshold:
+            with pytest.raises(ValueError, match="fewer values than the suppression threshold"):
+                plots.merge_bins(array, threshold)
+            return
+        _check_merged(array, threshold)
+        table = plots.histogram_table(array, threshold)
+        assert list(table["n"]) == _count_in(array, plots.merge_bins(array, threshold))
+
+    check()
+
+
+def test_merge_bins_keeps_the_fine_bins_when_they_are_big_enough():
+    rng = np.random.default_rng(1)
+    change = np.round(rng.normal(3, 6, 4000))
+    bins = _check_merged(change, 5)
+    assert (-0.5, 0.5) in bins  # "no change" is still its own bin
+    assert len(bins) >= 10
+
+
+def test_merge_bins_small_data_and_missing_values():
+    assert plots.merge_bins([], 5) == []
+    assert plots.merge_bins([np.nan, None], 5) == []
+    bins = plots.merge_bins([1, 2, 3, 4, 5, np.nan], 5)
+    assert len(bins) == 1
+    with pytest.raises(ValueError, match="fewer values"):
+        plots.merge_bins([1, 2, 3], 5)
+
+
+def test_histogram_table_draws_as_a_commissioner_histogram():
+    rng = np.random.default_rng(9)
+    change = rng.normal(4, 9, 60).round(1)
+    table = plots.histogram_table(change, 5)
+    assert list(table.columns) == ["bin_low", "bin_high", "n"]
+    assert sum(table["n"]) == 60
+    chart = plots.binned_histogram(table, "attendance", "%")
+    assert chart.per_person is False
+    assert not [n for n in _numbers_shown(chart) if n not in _allowed_numbers(chart.data)]

@@ -51,19 +51,52 @@ def _text_of(path: Path) -> str:
 
 def test_batch_writes_every_report_index_and_summary(demo_run):
     for term, outcome in demo_run.outcomes.items():
-        folder = demo_run.reports / term
+        folder = demo_run.pack(term)
         assert outcome.exit_code == 0, [r.error for r in outcome.results]
         assert outcome.audit_passed is True, outcome.audit_findings
+        assert outcome.ready and outcome.pack == folder
         for key in INITIATIVES:
             assert (folder / f"{key}.html").stat().st_size > 10_000
-            assert (folder / "notebooks" / f"{key}.ipynb").is_file()
-        assert (folder / "index.html").is_file()
-        assert (folder / "summary.xlsx").is_file()
-        assert not list(folder.rglob("*.tmp")), "a temporary file was left behind"
+            assert (demo_run.work(term) / f"{key}.ipynb").is_file()
+        # the send pack holds only what is sent
+        expected = {"index.html", "summary.xlsx", *(f"{key}.html" for key in INITIATIVES)}
+        assert {p.name for p in folder.iterdir()} == expected
+        assert not list((demo_run.reports / term).rglob("*.tmp")), "a temporary file was left"
+        assert not [p for p in (demo_run.reports / term).iterdir() if p.name.startswith(".")]
         index = (folder / "index.html").read_text("utf-8")
         assert "Ready to send" in index
         for key in INITIATIVES:
             assert f'href="{key}.html"' in index
+
+
+def test_every_page_says_its_edition_term_and_threshold(demo_run):
+    for term in DEMO_TERMS:
+        for page in demo_run.pack(term).glob("*.html"):
+            html = page.read_text("utf-8")
+            for name, value in (
+                ("edition", "commissioner"),
+                ("term", term),
+                ("threshold", "5"),
+                ("initiative", "index" if page.stem == "index" else page.stem),
+            ):
+                assert re.search(
+                    rf'<meta (?:content="{value}" name="dspl-eval-{name}"|'
+                    rf'name="dspl-eval-{name}" content="{value}")',
+                    html,
+                ), (page.name, name)
+    index = (demo_run.pack(DEMO_TERMS[0]) / "index.html").read_text("utf-8")
+    assert "Suppression threshold: 5." in index
+    analyst = demo_run.pack(DEMO_TERMS[-1], "analyst") / "index.html"
+    assert 'content="analyst"' in analyst.read_text("utf-8")
+
+
+def test_no_raw_file_name_reaches_a_commissioner_index(demo_run):
+    for term in DEMO_TERMS:
+        index = (demo_run.pack(term) / "index.html").read_text("utf-8")
+        document = json.loads((demo_run.data / "processed" / term / "validation.json").read_text())
+        for entry in document["files"]:
+            assert entry["file"] not in index and entry["sha256"] not in index
+        assert "Return 1" in index
 
 
 def test_ebsa_headline_equals_stats_on_processed_data(demo_run):
@@ -74,7 +107,7 @@ def test_ebsa_headline_equals_stats_on_processed_data(demo_run):
             data["attendance_before"].astype(float), data["attendance_after"].astype(float)
         )
         low, high = result.confidence_interval()
-        html = (demo_run.reports / term / "ebsa.html").read_text("utf-8")
+        html = (demo_run.pack(term) / "ebsa.html").read_text("utf-8")
         expected = (
             f"Attendance of the {result.n} young people with a follow-up rose from "
             f"{result.mean_pre:.0f}% to {result.mean_post:.0f}% "
@@ -128,7 +161,7 @@ def test_published_outcome_rows_match_stats(demo_run, key, label):
     """Each report's headline table (n, before and after means) equals stats.paired_change
     on the processed data, for every demo term."""
     for term in DEMO_TERMS:
-        notebook = demo_run.reports / term / "notebooks" / f"{key}.ipynb"
+        notebook = demo_run.work(term) / f"{key}.ipynb"
         summary = extract_summary(nbformat.read(notebook, as_version=4))
         table = next(t for t in summary["tables"] if t["name"] == "outcomes")
         cells = next(r for r in table["rows"] if r[0] == label)
@@ -230,7 +263,7 @@ def test_no_suppressed_count_can_be_recovered_from_a_total(demo_run):
 def test_summary_workbook_has_titled_sheets_and_no_merged_cells(demo_run):
     from openpyxl import load_workbook
 
-    book = load_workbook(demo_run.reports / DEMO_TERMS[-1] / "summary.xlsx")
+    book = load_workbook(demo_run.pack(DEMO_TERMS[-1]) / "summary.xlsx")
     assert book.sheetnames[0] == "Contents"
     assert len(book.sheetnames) > 4
     for sheet in book.worksheets:
@@ -241,7 +274,7 @@ def test_summary_workbook_has_titled_sheets_and_no_merged_cells(demo_run):
 def test_audit_passes_then_catches_a_planted_leak(demo_run, tmp_path):
     term = DEMO_TERMS[0]
     copy = tmp_path / term
-    shutil.copytree(demo_run.reports / term, copy)
+    shutil.copytree(demo_run.pack(term), copy)
     assert audit_main(copy, demo_run.data) == 0
     canary = demo_run.manifest.canary
     page = copy / "ebsa.html"
@@ -290,14 +323,17 @@ def test_a_failing_notebook_never_loses_the_others(demo_run, tmp_path):
     outcome = run_term(
         term, demo_run.data, reports, initiatives=["ebsa", "elsa"], jobs=2, notebooks=notebooks
     )
-    assert outcome.exit_code == 1
+    assert outcome.exit_code == 1 and not outcome.ready
+    pack = reports / term / "commissioner"
     by_key = {r.initiative: r for r in outcome.results}
-    assert by_key["ebsa"].ok and (reports / term / "ebsa.html").is_file()
-    assert not by_key["elsa"].ok and not (reports / term / "elsa.html").exists()
+    assert by_key["ebsa"].ok and (pack / "ebsa.html").is_file()
+    assert not by_key["elsa"].ok and not (pack / "elsa.html").exists()
     assert "elsa.ipynb, cell 3: ValueError: a deliberately broken report" in by_key["elsa"].error
-    assert (reports / term / "notebooks" / "elsa.ipynb").is_file()  # kept for audit
-    index = (reports / term / "index.html").read_text("utf-8")
-    assert "failed and was not published" in index and "deliberately broken" in index
+    assert (reports / term / "work" / "commissioner" / "elsa.ipynb").is_file()  # kept
+    index = (pack / "index.html").read_text("utf-8")
+    assert "failed and was not published" in index and "What to do" in index
+    assert "deliberately broken" not in index and "ValueError" not in index  # in the log
+    assert "Ready to send" not in index
 
 
 def test_cli_run_exits_1_when_a_notebook_fails(demo_run, tmp_path, monkeypatch):
@@ -358,5 +394,5 @@ def test_run_with_pdf_writes_a_pdf_beside_each_report(demo_run, tmp_path):
     outcome = run_term(term, demo_run.data, tmp_path, initiatives=["ebsa"], jobs=1, pdf=True)
     assert outcome.exit_code == 0
     for name in ("ebsa", "index"):
-        pdf = tmp_path / term / f"{name}.pdf"
+        pdf = tmp_path / term / "commissioner" / f"{name}.pdf"
         assert pdf.read_bytes().startswith(b"%PDF-")

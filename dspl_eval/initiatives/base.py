@@ -24,6 +24,7 @@ Kind = Literal[
     "year_group",  # -1 nursery, 0 reception, 1-14
     "sen_status",  # none / SEN support / EHC plan; read from census codes N/K/E or words
     "sex",  # female / male / other
+    "sdq_item",  # an SDQ item answer 0-2, or not true / somewhat true / certainly true
 ]
 
 PRE_WORDS = ("pre", "before", "baseline", "start")
@@ -88,6 +89,33 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """An outcome the report needs, and the columns any one of which can give it.
+
+    A return with none of ``columns`` (nor, for ELSA, item answers scored into them) cannot
+    give the outcome at all, so it is not ready to send.
+    """
+
+    name: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ItemSet:
+    """Questionnaire item answers a return may give instead of the scale totals.
+
+    ``items`` maps the item's name in the published scoring (``measures``) to the column
+    the answers are read into; ``scales`` maps each scored scale to the canonical column
+    it fills. ``questionnaire`` names the scoring used (``"SDQ"``).
+    """
+
+    questionnaire: str
+    occasion: str  # "pre" or "post"
+    items: dict[str, Column]
+    scales: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Initiative:
     """An initiative: the unit of a row, its columns, rules and what pairs are pre/post."""
 
@@ -102,6 +130,12 @@ class Initiative:
     # (possible, attended, percent) triples: percent derived from sessions when returned
     session_sets: tuple[tuple[str, str, str], ...] = ()
     description: str = ""
+    # outcomes the report needs: a return with no column for one is not ready to send
+    outcomes: tuple[Outcome, ...] = ()
+    # item answers that are scored into scale totals on ingestion (ELSA's SDQ)
+    item_sets: tuple[ItemSet, ...] = ()
+    # what to say when a return gives item answers this initiative cannot score
+    item_level: str = ""
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -123,6 +157,15 @@ class Initiative:
         for col in self.columns:
             for key in col.header_keys():
                 lookup.setdefault(key, col.name)
+        return lookup
+
+    def item_lookup(self) -> dict[str, tuple[ItemSet, str]]:
+        """Normalised header → (item set, item name) for the item answers it can score."""
+        lookup: dict[str, tuple[ItemSet, str]] = {}
+        for item_set in self.item_sets:
+            for item, col in item_set.items.items():
+                for key in col.header_keys():
+                    lookup.setdefault(key, (item_set, item))
         return lookup
 
 
@@ -276,7 +319,7 @@ SESSIONS = (
         "Possible sessions (two a day) in the window",
         minimum=0,
         maximum=400,
-        aliases=("sessions possible {}",),
+        aliases=("sessions possible {}", "possible {}"),
     ),
     *before_after(
         "attended_sessions",
@@ -284,7 +327,7 @@ SESSIONS = (
         "Sessions attended in the window",
         minimum=0,
         maximum=400,
-        aliases=("sessions attended {}",),
+        aliases=("sessions attended {}", "attended {}"),
     ),
 )
 SESSION_RULES = (

@@ -6,6 +6,7 @@ from dspl_eval.initiatives.base import (
     SESSIONS,
     Column,
     Initiative,
+    Outcome,
     Rule,
     before_after,
     pupil_identity,
@@ -112,4 +113,21 @@ INITIATIVE = Initiative(
         *SESSION_RULES,
     ),
     session_sets=SESSION_SETS,
+    outcomes=(
+        Outcome(
+            "attendance",
+            (
+                "attendance_before",
+                "attendance_after",
+                "possible_sessions_before",
+                "attended_sessions_before",
+                "possible_sessions_after",
+                "attended_sessions_after",
+            ),
+        ),
+    ),
+    item_level=(
+        "EBSA cannot use item-level answers (PASS items or SDQ items): return the nine PASS "
+        "factor percentiles, pass_<factor>_pre and pass_<factor>_post"
+    ),
 )

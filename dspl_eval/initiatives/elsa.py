@@ -4,6 +4,8 @@ from dspl_eval.initiatives.base import (
     SUSPENSIONS,
     Column,
     Initiative,
+    ItemSet,
+    Outcome,
     Rule,
     pre_post,
     pupil_identity,
@@ -11,6 +13,75 @@ from dspl_eval.initiatives.base import (
 )
 
 SDQ_SCALES = ("emotional", "conduct", "hyperactivity", "peer", "prosocial")
+
+#: The 25 SDQ items in questionnaire order (item 1 … 25), by the variable names of the
+#: official scoring syntax (sdqinfo.org; the same names as ``measures.SDQ_ITEMS``), with
+#: the wording of the teacher and parent forms for 4-17 year olds.
+SDQ_ITEM_WORDING = {
+    "consid": "Considerate of other people's feelings",
+    "restles": "Restless, overactive, cannot stay still for long",
+    "somatic": "Often complains of headaches, stomach-aches or sickness",
+    "shares": "Shares readily with other children",
+    "tantrum": "Often has temper tantrums or hot tempers",
+    "loner": "Rather solitary, tends to play alone",
+    "obeys": "Generally obedient, usually does what adults request",
+    "worries": "Many worries, often seems worried",
+    "caring": "Helpful if someone is hurt, upset or feeling ill",
+    "fidgety": "Constantly fidgeting or squirming",
+    "friend": "Has at least one good friend",
+    "fights": "Often fights with other children or bullies them",
+    "unhappy": "Often unhappy, down-hearted or tearful",
+    "popular": "Generally liked by other children",
+    "distrac": "Easily distracted, concentration wanders",
+    "clingy": "Nervous or clingy in new situations, easily loses confidence",
+    "kind": "Kind to younger children",
+    "lies": "Often lies or cheats",
+    "bullied": "Picked on or bullied by other children",
+    "helpout": "Often volunteers to help others",
+    "reflect": "Thinks things out before acting",
+    "steals": "Steals from home, school or elsewhere",
+    "oldbest": "Gets on better with adults than with other children",
+    "afraid": "Many fears, easily scared",
+    "attends": "Sees tasks through to the end, good attention span",
+}
+
+
+def _sdq_item_column(number: int, item: str, occasion: str) -> Column:
+    """The column an SDQ item answer is read into, with the names schools give it:
+    ``somatic pre``, ``SDQ somatic (pre)``, ``tsomatic_pre`` (teacher/parent/self prefix),
+    ``SDQ 3 pre``, ``SDQ item 3 pre``, ``Q3 pre`` or the item's wording."""
+    stems = (
+        item,
+        f"sdq {item}",
+        f"t{item}",
+        f"p{item}",
+        f"s{item}",
+        f"sdq {number}",
+        f"sdq item {number}",
+        f"sdq q{number}",
+        f"q{number}",
+        SDQ_ITEM_WORDING[item],
+    )
+    return Column(
+        f"sdq_{item}_{occasion}",
+        "sdq_item",
+        f"SDQ item {number} ({item}) {'before' if occasion == 'pre' else 'after'} support",
+        aliases=tuple(f"{stem} {{}}" for stem in stems),
+    )
+
+
+SDQ_ITEM_SETS = tuple(
+    ItemSet(
+        questionnaire="SDQ",
+        occasion=occasion,
+        items={
+            item: _sdq_item_column(number, item, occasion)
+            for number, item in enumerate(SDQ_ITEM_WORDING, start=1)
+        },
+        scales={scale: f"sdq_{scale}_{occasion}" for scale in SDQ_SCALES},
+    )
+    for occasion in ("pre", "post")
+)
 
 _SDQ = tuple(
     col
@@ -143,6 +214,11 @@ INITIATIVE = Initiative(
             example="31/03/2024",
         ),
     ),
+    outcomes=(
+        Outcome("SDQ scores", tuple(f"sdq_{s}_{w}" for s in SDQ_SCALES for w in ("pre", "post"))),
+        Outcome("suspensions", ("suspensions_before", "suspensions_after")),
+    ),
+    item_sets=SDQ_ITEM_SETS,
     rules=(
         Rule("order", "support_start", "support_end", "support ends before it starts"),
         Rule(

@@ -1,6 +1,6 @@
 """NQT / early-career teacher SEND programme: one row per teacher, no pupil data."""
 
-from dspl_eval.initiatives.base import Column, Initiative, pre_post, yes_no
+from dspl_eval.initiatives.base import Column, Initiative, Outcome, pre_post, yes_no
 
 CONFIDENCE_TOPICS = (
     "learning_environment",
@@ -96,5 +96,15 @@ INITIATIVE = Initiative(
             "Satisfied with the practical information",
             aliases=("practical information satisfied", "practical info"),
         ),
+    ),
+    outcomes=(
+        Outcome(
+            "confidence",
+            tuple(f"conf_{t}_{w}" for t in CONFIDENCE_TOPICS for w in ("pre", "post")),
+        ),
+    ),
+    item_level=(
+        "The early-career teacher programme takes one answer per confidence item "
+        "(conf_<topic>_pre/_post); questionnaire item answers such as SDQ items cannot be used"
     ),
 )

@@ -7,6 +7,7 @@ from dspl_eval.initiatives.base import (
     SUSPENSIONS,
     Column,
     Initiative,
+    Outcome,
     Rule,
     before_after,
     pre_post,
@@ -125,4 +126,15 @@ INITIATIVE = Initiative(
         *SESSION_RULES,
     ),
     session_sets=SESSION_SETS,
+    outcomes=(
+        Outcome(
+            "Boxall Profile",
+            tuple(f"boxall_{s}_{w}" for s in BOXALL_SECTIONS for w in ("pre", "post")),
+        ),
+    ),
+    item_level=(
+        "Nurture groups cannot use item-level answers (Boxall Profile items or SDQ items): "
+        "return the Boxall section totals, boxall_developmental_pre/_post and "
+        "boxall_diagnostic_pre/_post"
+    ),
 )

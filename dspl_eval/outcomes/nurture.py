@@ -4,11 +4,17 @@ attendance and suspensions.
 The Boxall Profile has two sections of 34 items scored 0-4 (totals 0-136): the
 *developmental strands*, where a higher score is better, and the *diagnostic profile*,
 where a lower score is better (MEASURES.md). Every sentence here says "improved" for a
-change in the better direction, whichever way the score moved.
+change in the better direction, whichever way the score moved, and the effect size
+(Hedges' g_av) is signed so that a positive value is an improvement.
+
+Every count of children printed here is asked of the report's gate as the set of
+children it counts (:mod:`dspl_eval.gate`); tables are built from cells and issued by
+:func:`dspl_eval.reporting.gated_table`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,22 +24,27 @@ import pandas as pd
 
 from dspl_eval import disclosure, measures, stats
 from dspl_eval import reporting as rp
-from dspl_eval.errors import ConfigError
-from dspl_eval.measures import BOXALL_HIGHER_IS_BETTER, BoxallSettings, ReliableChangeSummary
+from dspl_eval.errors import ConfigError, DisclosureError
+from dspl_eval.gate import PROTECTS, Issued
+from dspl_eval.measures import (
+    BOXALL_HIGHER_IS_BETTER,
+    BoxallSettings,
+    InstrumentNorm,
+    ReliableChangeSummary,
+)
 from dspl_eval.reporting import (
-    OTHER_GROUPS,
     Context,
+    Events,
     FlagChange,
     PairedOutcome,
     Shown,
+    Stat,
     flag_change,
     fmt,
     fmt_change,
     fmt_p,
-    merge_small_groups,
-    outcome_table,
+    gated_table,
     paired_outcome,
-    protect,
     show_markdown,
     show_table,
 )
@@ -51,27 +62,24 @@ LABELS = {
 }
 
 #: One school term as calendar time: a third of a year (about 17 weeks, holidays included).
-DAYS_PER_TERM = 365.25 / 3
+DAYS_PER_TERM = measures.DAYS_PER_TERM
 
 #: The aim of a nurture-group placement: back full time in the mainstream class within
 #: 2 to 4 terms (nurtureuk; MEASURES.md).
 RETURN_AIM_TERMS = (2.0, 4.0)
 
+#: Horizons (terms since joining) of the Kaplan–Meier share returned (issue 11).
+RETURN_HORIZONS = (2.0, 3.0, 4.0)
+
 GROUPINGS = ("school", "group_name", "year_group", "sen_status", "sex")
-GROUPING_LABELS = {
-    "school": "School",
-    "group_name": "Nurture group",
-    "year_group": "Year group",
-    "sen_status": "SEN status",
-    "sex": "Sex",
-}
-GROUPING_WORDS = {
-    "school": "school",
-    "group_name": "nurture group",
-    "year_group": "year group",
-    "sen_status": "SEN status",
-    "sex": "sex",
-}
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _verb(issued: Issued, singular: str = "has", plural: str = "have") -> str:
+    return singular if not issued.hidden and issued.value == 1 else plural
 
 
 # ----------------------------------------------------------------------------- settings
@@ -83,7 +91,7 @@ def boxall_settings(
 ) -> BoxallSettings:
     """:class:`dspl_eval.measures.BoxallSettings` from the notebook's parameters.
 
-    ``None`` means not set (the default: no public reliability coefficients or
+    ``None`` means not set (the default: no published reliability coefficients or
     competence-range limits exist). Ranges may be given as ``[low, high]`` lists, as
     papermill passes them.
     """
@@ -98,14 +106,47 @@ def boxall_settings(
     )
 
 
-def settings_sentence(settings: BoxallSettings) -> str:
+def boxall_norms(
+    settings: BoxallSettings, norm_sd: Mapping[str, float] | None = None
+) -> dict[str, InstrumentNorm]:
+    """The reliable-change inputs per Boxall section: the published figures
+    (:data:`dspl_eval.measures.RELIABLE_CHANGE_NORMS`: none exist for the Boxall Profile),
+    overridden by the report's settings only when **both** a norm SD (``norm_sd``) and a
+    test–retest reliability (``settings.reliability``) are given for a section. The
+    cohort's own SD is never used (the threshold would move every term)."""
+    out = {}
+    for section in SECTIONS:
+        norm = measures.reliable_change_norm("boxall", "teacher", section)
+        sd = (norm_sd or {}).get(section)
+        r = settings.reliability.get(section)
+        if sd is not None and r is not None:
+            norm = dataclasses.replace(
+                norm,
+                sd=float(sd),
+                reliability=float(r),
+                sd_source="this report's settings (boxall_norm_sd)",
+                reliability_source="this report's settings (boxall_reliability)",
+                verified=False,
+            )
+        out[section] = norm
+    return out
+
+
+def settings_sentence(
+    settings: BoxallSettings, norms: Mapping[str, InstrumentNorm] | None = None
+) -> str:
     """What the Boxall settings of this report are, including what is *not* set."""
-    if settings.reliability:
-        rel = "reliability set for " + ", ".join(
-            f"{LABELS[m]} ({r:.2f})" for m, r in settings.reliability.items()
+    given = {m: n for m, n in (norms or {}).items() if n.available}
+    if given:
+        rel = "reliable-change inputs set for " + ", ".join(
+            f"{LABELS[m]} (norm SD {n.sd:g}, reliability {n.reliability:.2f}; {n.sd_source})"
+            for m, n in given.items()
         )
     else:
-        rel = "reliability: not set (no public coefficients), so no reliable-change index"
+        rel = (
+            "reliable-change index: none given (no published norm SD and test–retest "
+            "reliability exist for the Boxall Profile)"
+        )
     if settings.competence_range:
         comp = "competence range set for " + ", ".join(
             f"{LABELS[m]} ({lo:g} to {hi:g})" for m, (lo, hi) in settings.competence_range.items()
@@ -125,26 +166,30 @@ def _pairs(ctx: Context, measure: str) -> int:
     return int((ctx.data[pre].notna() & ctx.data[post].notna()).sum())
 
 
+def boxall_outcome(ctx: Context, measure: str, label: str | None = None) -> PairedOutcome:
+    """Paired change in one Boxall section or cluster total: interval scale (paired t),
+    g_av signed so that + is an improvement."""
+    return paired_outcome(
+        ctx,
+        f"boxall_{measure}_pre",
+        f"boxall_{measure}_post",
+        label or LABELS[measure],
+        unit="",
+        higher_is_better=BOXALL_HIGHER_IS_BETTER[measure],
+        decimals=1,
+        scale="interval",
+    )
+
+
 def boxall_outcomes(ctx: Context) -> list[PairedOutcome]:
-    """Paired change (``stats.paired_change``) in each Boxall section total, with its
-    direction: developmental strands higher is better, diagnostic profile lower."""
+    """Paired change in each Boxall section total, with its direction: developmental
+    strands higher is better, diagnostic profile lower."""
     out = []
+    measures.boxall_scores(ctx.data, "pre")  # range checks (0 to 4 × items)
+    measures.boxall_scores(ctx.data, "post")
     for section in SECTIONS:
-        if f"boxall_{section}_pre" not in ctx.data:
-            continue
-        measures.boxall_scores(ctx.data, "pre")  # range checks (0 to 4 × items)
-        measures.boxall_scores(ctx.data, "post")
-        out.append(
-            paired_outcome(
-                ctx,
-                f"boxall_{section}_pre",
-                f"boxall_{section}_post",
-                LABELS[section],
-                unit="",
-                higher_is_better=BOXALL_HIGHER_IS_BETTER[section],
-                decimals=1,
-            )
-        )
+        if f"boxall_{section}_pre" in ctx.data:
+            out.append(boxall_outcome(ctx, section))
     return out
 
 
@@ -163,7 +208,7 @@ def verdict(outcome: PairedOutcome) -> str:
 
 def _moved(outcome: PairedOutcome, subject: str = "the mean score", gerund: bool = False) -> str:
     """``the mean score rose from 68.4 to 81.7 (+13.3, 95% CI +9.7 to +16.9; higher is
-    better)``; with ``gerund``, ``rising from ...`` (``subject`` is then ignored)."""
+    better; effect size g_av 0.85, 95% CI 0.50 to 1.20, + = improvement)``."""
     r = outcome.result
     words = ("rising", "falling", "staying") if gerund else ("rose", "fell", "stayed")
     word = words[0] if r.mean_diff > 0 else words[1] if r.mean_diff < 0 else words[2]
@@ -175,29 +220,41 @@ def _moved(outcome: PairedOutcome, subject: str = "the mean score", gerund: bool
         if math.isfinite(low)
         else ""
     )
+    effect = rp.effect_text(outcome)
+    effect = (
+        f"; effect size g_av {effect.replace(' (', ', 95% CI ').rstrip(')')}, "
+        "positive = improvement"
+        if effect != "x"
+        else ""
+    )
     return (
         f"{subject}{word} from {fmt(r.mean_pre, '', outcome.decimals)} to "
         f"{fmt(r.mean_post, '', outcome.decimals)} "
         f"({fmt_change(r.mean_diff, '', outcome.decimals)}{ci}; "
-        f"{'higher' if outcome.higher_is_better else 'lower'} is better)"
+        f"{'higher' if outcome.higher_is_better else 'lower'} is better{effect})"
     )
 
 
 def section_sentence(ctx: Context, outcome: PairedOutcome) -> str:
     """E.g. *Boxall diagnostic profile of the 42 children with a review improved: the mean
-    score fell from 60.2 to 45.1 (−15.1, 95% CI −18.0 to −12.2; lower is better).*"""
+    score fell from 60.2 to 45.1 (−15.1, 95% CI −18.0 to −12.2; lower is better; ...).*"""
     r = outcome.result
     if r.n == 0:
         return f"{outcome.label}: no {ctx.people} have a score on entry and at review yet."
-    if ctx.too_few(r.n):
+    n = ctx.gate.count(outcome.both)
+    if ctx.too_few(r.n) or n.hidden:
         return (
             f"{outcome.label}: fewer than {ctx.threshold} {ctx.people} have a score on entry "
             "and at review, so no figures are shown."
+            if n.reason != PROTECTS
+            else f"{outcome.label}: the figures are not shown, as they would let a small "
+            "group be worked out from other figures in this report."
         )
-    text = f"{outcome.label} of the {ctx.count(r.n)} with a review {verdict(outcome)}: "
+    text = f"{outcome.label} of the {ctx.count_words(n)} with a review {verdict(outcome)}: "
     text += _moved(outcome) + "."
-    if outcome.n_without_follow_up:
-        text += f" {ctx.count(outcome.n_without_follow_up).capitalize()} have no review yet."
+    if outcome.without_follow_up:
+        missing = ctx.gate.count(outcome.without_follow_up)
+        text += f" {_capital(ctx.count_words(missing))} {_verb(missing)} no review yet."
     return text
 
 
@@ -207,7 +264,11 @@ def boxall_sentence(
     reliable: Mapping[str, ReliableChangeSummary] | None = None,
 ) -> str:
     """One headline for both Boxall sections, with reliable improvement when computed."""
-    shown = [o for o in outcomes if o.n and not ctx.too_few(o.n)]
+    issued = [ctx.gate.count(o.both) for o in outcomes]
+    shown = [
+        (o, n) for o, n in zip(outcomes, issued, strict=True)
+        if o.n and not ctx.too_few(o.n) and not n.hidden
+    ]  # fmt: skip
     if not shown:
         return (
             f"Boxall Profile: fewer than {ctx.threshold} {ctx.people} have scores on entry "
@@ -215,217 +276,211 @@ def boxall_sentence(
             if outcomes and any(o.n for o in outcomes)
             else f"Boxall Profile: no {ctx.people} have scores on entry and at review yet."
         )
-    same_n = len({o.n for o in shown}) == 1
+    same = len({o.both for o, _ in shown}) == 1
     parts = []
-    for o in shown:
+    for o, n in shown:
         name = o.label.removeprefix("Boxall ")
-        who = "" if same_n else f" (n = {o.n})"
+        who = "" if same else f" (n = {n.shown})"
         parts.append(f"the {name}{who} {verdict(o)}, {_moved(o, gerund=True)}")
     head = (
-        f"Boxall Profile of the {ctx.count(shown[0].n)} with scores on entry and at review"
-        if same_n
+        f"Boxall Profile of the {ctx.count_words(shown[0][1])} with scores on entry and at review"
+        if same
         else "Boxall Profile"
     )
     text = head + ": " + "; ".join(parts) + "."
-    n_rel = n_reliable_improvement(reliable or {})
-    if n_rel is not None:
-        n_any = n_reliable_assessed(reliable or {})
-        if ctx.hide(n_rel) or ctx.hide(n_any - n_rel):
-            text += " The number who improved by more than measurement error is too small to show."
-        else:
+    improved = reliable_improvement(ctx, reliable or {})
+    if improved is not None:
+        assessed = reliable_assessed(ctx, reliable or {})
+        k, share = ctx.gate.share(improved, assessed)
+        if share.hidden:
             text += (
-                f" {n_rel} of {n_any} improved by more than measurement error on at least "
-                "one section."
+                " The number who improved by more than measurement error is not shown "
+                "(it would identify a small group)."
             )
+        else:
+            n = ctx.gate.count(assessed)
+            text += (
+                f" {int(k.value)} of {ctx.count_words(n)} improved by more than measurement "
+                "error on at least one section."
+            )
+    else:
+        text += " No reliable-change index is given (no published figures for the Boxall Profile)."
     return text
 
 
-def show_section(ctx: Context, outcome: PairedOutcome) -> None:
-    """A Boxall section: the sentence, the table and two charts (slope, change histogram)
-    drawn in the section's direction."""
+def show_outcome_charts(ctx: Context, outcome: PairedOutcome) -> None:
+    """For commissioners: the means with their intervals and a histogram of the change
+    whose bins hold 0 or at least the threshold (both from issued tables); for analysts
+    the per-person slope chart and histogram."""
     from dspl_eval import plots
 
-    show_markdown(section_sentence(ctx, outcome))
-    show_table(ctx, outcome_table(ctx, [outcome]), f"{outcome.label}: on entry and at review")
-    if outcome.n == 0 or ctx.too_few(outcome.n):
+    if outcome.n == 0 or ctx.too_few(outcome.n) or ctx.gate.count(outcome.both).hidden:
+        return
+    label = rp.in_sentence(outcome.label)
+    if not ctx.commissioner:
+        plots.display(
+            plots.before_after(outcome.pre, outcome.post, label, unit="points",
+                               noun=ctx.people, higher_is_better=outcome.higher_is_better)
+        )  # fmt: skip
+        plots.display(
+            plots.change_distribution(outcome.post - outcome.pre, label, unit="points",
+                                      noun=ctx.people, higher_is_better=outcome.higher_is_better)
+        )  # fmt: skip
         return
     plots.display(
-        plots.before_after(
-            outcome.pre,
-            outcome.post,
-            outcome.label,
-            unit="points",
-            noun=ctx.people,
-            higher_is_better=outcome.higher_is_better,
-        )
-    )
+        plots.means_chart(rp.means_table(ctx, outcome), label, unit="points",
+                          higher_is_better=outcome.higher_is_better, noun=ctx.people,
+                          suppression_threshold=ctx.threshold)
+    )  # fmt: skip
     plots.display(
-        plots.change_distribution(
-            outcome.post - outcome.pre,
-            outcome.label,
-            unit="points",
-            noun=ctx.people,
-            higher_is_better=outcome.higher_is_better,
-        )
-    )
+        plots.binned_histogram(rp.change_bins(ctx, outcome), label, unit="points",
+                               higher_is_better=outcome.higher_is_better, noun=ctx.people,
+                               suppression_threshold=ctx.threshold)
+    )  # fmt: skip
 
 
-def cluster_change(ctx: Context) -> pd.DataFrame:
-    """``measures.boxall_change`` for the clusters that have any before/after pair, with
-    Holm-adjusted p-values across them (``stats.holm``). Empty when none were returned."""
-    present = [c for c in CLUSTERS if _pairs(ctx, c) > 0]
-    if not present:
-        return pd.DataFrame()
-    table = measures.boxall_change(ctx.data, present)
-    table["pvalue_holm"] = stats.holm(table["pvalue"].to_numpy(dtype=float))
-    return table
+def show_section(ctx: Context, outcome: PairedOutcome) -> None:
+    """A Boxall section: the sentence, the table (paired t, g_av) and its charts."""
+    show_markdown(section_sentence(ctx, outcome))
+    show_table(ctx, rp.outcome_table(ctx, [outcome]), f"{outcome.label}: on entry and at review")
+    show_outcome_charts(ctx, outcome)
 
 
-def cluster_table(ctx: Context, table: pd.DataFrame) -> Shown:
-    """One row per cluster: direction, n, means, change with CI, d_z, Holm p (protected)."""
-    rows = []
-    for row in table.itertuples(index=False):
-        better = "higher" if bool(row.higher_is_better) else "lower"
-        rows.append(
-            {
-                "Cluster": f"{LABELS[row.measure][:-1]}; {better} is better)",
-                "n": int(row.n),
-                "On entry (mean)": fmt(row.mean_pre),
-                "At review (mean)": fmt(row.mean_post),
-                "Change": fmt_change(row.mean_diff),
-                "95% CI": f"{fmt_change(row.lower_ci)} to {fmt_change(row.upper_ci)}"
-                if math.isfinite(row.lower_ci)
-                else "x",
-                "Effect size (d_z)": fmt(row.d_z, "", 2),
-                "p (Holm)": fmt_p(row.pvalue_holm),
-            }
-        )
-    frame = pd.DataFrame(rows).set_index("Cluster")
-    return protect(ctx, frame, ["n"])
+def cluster_outcomes(ctx: Context) -> list[PairedOutcome]:
+    """Paired change in each Boxall cluster that has any before/after pair (labels say
+    which way is better)."""
+    out = []
+    for cluster in CLUSTERS:
+        if _pairs(ctx, cluster) == 0:
+            continue
+        better = "higher" if BOXALL_HIGHER_IS_BETTER[cluster] else "lower"
+        label = f"{LABELS[cluster][:-1]}; {better} is better)"
+        out.append(boxall_outcome(ctx, cluster, label))
+    return out
 
 
-def show_clusters(ctx: Context, table: pd.DataFrame) -> None:
+def cluster_table(ctx: Context, clusters: list[PairedOutcome]) -> Shown:
+    """One row per cluster: n, means, change with unadjusted and Bonferroni intervals,
+    g_av (+ = improvement) and the paired t p-value Holm-adjusted over the clusters."""
+    return rp.change_family_table(ctx, clusters, "Boxall clusters")
+
+
+def show_clusters(ctx: Context, clusters: list[PairedOutcome]) -> None:
     """Cluster change table and a forest chart of the *improvement* (change signed so that
     right is better for every cluster)."""
     from dspl_eval import plots
 
-    if table.empty:
+    if not clusters:
         show_markdown(
             "No school returned Boxall cluster totals this term, so only the two section "
             "totals are reported."
         )
         return
-    n_max = int(table["n"].max())
+    anyone = frozenset().union(*(o.both for o in clusters))
     show_markdown(
-        f"Cluster totals were returned for {ctx.count(n_max)} (not every school returns "
-        "them). Five clusters are tested at once, so the p-values are Holm-adjusted."
+        f"Cluster totals on entry and at review were returned for {ctx.count(anyone)} (not "
+        f"every school returns them). {len(clusters)} clusters are tested at once, so the "
+        "p-values are Holm-adjusted; simultaneous (Bonferroni) intervals are given beside "
+        "the unadjusted ones."
     )
-    show_table(ctx, cluster_table(ctx, table), "Boxall clusters: change from entry to review")
-    ok = [int(v) > 0 and not ctx.too_few(int(v)) for v in table["n"]]
-    if not any(ok):
-        return
-    sign = np.where(table["higher_is_better"], 1.0, -1.0)
-    lower = np.where(sign > 0, table["lower_ci"], -table["upper_ci"])
-    upper = np.where(sign > 0, table["upper_ci"], -table["lower_ci"])
-    forest = pd.DataFrame(
-        {
-            "outcome": [LABELS[m] for m in table["measure"]],
-            "estimate": sign * table["mean_diff"],
-            "lower_ci": lower,
-            "upper_ci": upper,
-        }
-    )[ok]
-    plots.display(
-        plots.estimate_forest(
-            forest.reset_index(drop=True),
-            "improvement in Boxall clusters",
-            unit="points",
-            suppression_threshold=ctx.threshold,
-        )
-    )
+    show_table(ctx, cluster_table(ctx, clusters), "Boxall clusters: change from entry to review")
+    rows = []
+    for o in clusters:
+        if o.n == 0 or ctx.too_few(o.n) or ctx.gate.count(o.both).hidden:
+            continue
+        sign = 1.0 if o.higher_is_better else -1.0
+        low, high = (sign * v for v in o.result.confidence_interval())
+        rows.append(
+            {"outcome": o.label, "estimate": sign * o.result.mean_diff,
+             "lower_ci": min(low, high), "upper_ci": max(low, high)}
+        )  # fmt: skip
+    if rows:
+        plots.display(
+            plots.estimate_forest(pd.DataFrame(rows), "improvement in Boxall clusters",
+                                  unit="points", suppression_threshold=ctx.threshold)
+        )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- reliable change
 
 
-def reliable_changes(ctx: Context, settings: BoxallSettings) -> dict[str, ReliableChangeSummary]:
-    """``measures.boxall_reliable_change`` for both sections and any cluster with a
-    reliability set; each summary carries a ``reason`` when it was not computed."""
-    wanted = [*SECTIONS, *(m for m in settings.reliability if m not in SECTIONS)]
+def reliable_changes(
+    ctx: Context, norms: Mapping[str, InstrumentNorm]
+) -> dict[str, ReliableChangeSummary]:
+    """:func:`dspl_eval.measures.norm_reliable_change` for each section with published
+    (or configured) norm SD and reliability; each summary carries a ``reason`` when it
+    was not computed. The table keeps only the children with both scores."""
     out = {}
-    for measure in wanted:
-        if _pairs(ctx, measure) == 0 and measure not in settings.reliability:
+    for section, norm in norms.items():
+        if f"boxall_{section}_pre" not in ctx.data:
             continue
-        out[measure] = measures.boxall_reliable_change(ctx.data, measure, settings)
+        summary = measures.norm_reliable_change(
+            ctx.data[f"boxall_{section}_pre"].astype("Float64").astype(float),
+            ctx.data[f"boxall_{section}_post"].astype("Float64").astype(float),
+            norm,
+            higher_is_better=BOXALL_HIGHER_IS_BETTER[section],
+            measure=LABELS[section],
+        )
+        if not summary.table.empty:
+            summary = dataclasses.replace(
+                summary, table=summary.table[summary.table["category"].notna()]
+            )
+        out[section] = summary
     return out
 
 
-def _computed_sections(
-    changes: Mapping[str, ReliableChangeSummary],
-) -> list[ReliableChangeSummary]:
-    return [
-        s for m, s in changes.items() if m in SECTIONS and s.reason is None and not s.table.empty
-    ]
+def _computed(changes: Mapping[str, ReliableChangeSummary]) -> list[ReliableChangeSummary]:
+    return [s for s in changes.values() if s.reason is None and not s.table.empty]
 
 
-def n_reliable_assessed(changes: Mapping[str, ReliableChangeSummary]) -> int:
+def reliable_assessed(ctx: Context, changes: Mapping[str, ReliableChangeSummary]) -> frozenset:
     """Children with both scores on at least one section where the index was computed."""
-    computed = _computed_sections(changes)
-    if not computed:
-        return 0
-    present = pd.concat([s.table["category"].notna() for s in computed], axis=1)
-    return int(present.any(axis=1).sum())
+    return frozenset().union(*(ctx.members(s.table.index) for s in _computed(changes)))
 
 
-def n_reliable_improvement(changes: Mapping[str, ReliableChangeSummary]) -> int | None:
-    """Children with a reliable improvement on at least one Boxall *section* (developmental
-    or diagnostic) where the index was computed; ``None`` when it was computed for none."""
-    computed = _computed_sections(changes)
+def reliable_improvement(
+    ctx: Context, changes: Mapping[str, ReliableChangeSummary]
+) -> frozenset | None:
+    """Children with a reliable improvement on at least one Boxall section where the index
+    was computed; ``None`` when it was computed for none."""
+    computed = _computed(changes)
     if not computed:
         return None
-    improved = pd.concat(
-        [s.table["category"].astype(object) == "improved" for s in computed], axis=1
+    return frozenset().union(
+        *(ctx.members(s.table.index[s.table["category"] == "improved"]) for s in computed)
     )
-    return int(improved.any(axis=1).sum())
 
 
 def reliable_reason(changes: Mapping[str, ReliableChangeSummary]) -> str | None:
-    """Why no reliable-change figure exists (for value for money), or ``None``."""
-    if n_reliable_improvement(changes) is not None:
+    """Why no cost per reliable improvement exists (for value for money), or ``None``."""
+    if _computed(changes):
         return None
     return (
-        "no Boxall reliability is set (no public coefficients exist), so reliable change "
-        "was not computed"
+        "no reliable-change index is given for the Boxall Profile (no published norm SD and "
+        "test–retest reliability exist)"
     )
 
 
 def show_reliable_changes(ctx: Context, changes: Mapping[str, ReliableChangeSummary]) -> None:
     """The reliable-change sections that were computed, and plainly why the others were not."""
-    skipped = [m for m, s in changes.items() if s.reason is not None]
-    if skipped and len(skipped) == len(changes):
+    if not _computed(changes):
         show_markdown(
-            "Reliable change was **not computed**. The reliable change index (Jacobson & "
-            "Truax 1991) needs the reliability of the measure, and no reliability "
-            "coefficients for the Boxall Profile are published. If your service holds a "
-            "reliability figure for the sections you use, set `boxall_reliability` in the "
-            'report\'s parameters (for example `{"developmental": r, "diagnostic": r}`) '
-            "and this section will show how many children improved by more than "
-            "measurement error."
+            "**No reliable change index is given.** The index (Jacobson & Truax 1991) needs "
+            "the instrument's published norm standard deviation and test–retest "
+            "reliability, so that the threshold is the same every term; neither is "
+            "published for the Boxall Profile. (Using this term's own children instead "
+            "would move the threshold with every cohort.) If your service holds published "
+            "figures for the sections you use, set both `boxall_norm_sd` and "
+            "`boxall_reliability` in the report's parameters."
         )
         return
-    for measure, summary in changes.items():
+    for section, summary in changes.items():
         if summary.reason is None:
-            show_reliable(ctx, summary, LABELS[measure])
+            rp.show_reliable_change(ctx, summary, LABELS[section], instrument="the Boxall Profile")
         else:
-            show_markdown(f"{LABELS[measure]}: reliable change not computed — {summary.reason}.")
-
-
-reliable_table = rp.reliable_table
-
-
-def show_reliable(ctx: Context, summary: ReliableChangeSummary, label: str) -> None:
-    """:func:`dspl_eval.reporting.show_reliable_change` worded for the Boxall Profile."""
-    rp.show_reliable_change(ctx, summary, label, instrument="the Boxall Profile")
+            show_markdown(
+                f"{LABELS[section]}: no reliable change index is given — {summary.reason}."
+            )
 
 
 # ----------------------------------------------------------------------------- competence
@@ -456,237 +511,240 @@ def competence_not_set_sentence() -> str:
     )
 
 
+def show_competence(ctx: Context, competence: list[FlagChange]) -> None:
+    if competence:
+        rp.show_flags(ctx, competence, "Children within the Boxall competence range")
+    else:
+        show_markdown(competence_not_set_sentence())
+
+
 # ----------------------------------------------------------------------------- return to class
+
+#: Rows of the return-to-class table: status of :func:`measures.return_to_class_times`.
+RETURN_ROWS = {
+    "returned": "Returned full time to mainstream class",
+    "returned, date missing": "Returned full time (date not given)",
+    "still attending": "Still attending a nurture group",
+    "left without returning": "Left the group without returning",
+    "no start date": "No joining date",
+}
 
 
 @dataclass(frozen=True)
 class ReturnToClass:
-    """Return to full-time mainstream class.
+    """Return to full-time mainstream class as time to event.
 
     Attributes
     ----------
-    n : int
-        Children with a yes/no answer to "returned full time".
-    returned : int
-        Of those, how many have returned.
-    n_still_in_group : int
-        Children not returned and with no leaving date (still attending a group).
-    low, high : float
-        Wilson 95% interval of ``returned / n`` (``stats.proportion_ci``); NaN when n = 0.
-    terms : pandas.Series
-        Per child with a return date: time from joining to the return, in terms
-        (days / :data:`DAYS_PER_TERM`).
+    times : pandas.DataFrame
+        :func:`dspl_eval.measures.return_to_class_times` (``terms``, ``returned``,
+        ``status``), indexed like the data.
+    km : stats.KaplanMeier
+        Share returned by each horizon, children still attending censored at the term's
+        last day and those who left without returning censored at leaving;
+        ``min_at_risk`` = the suppression threshold.
+    groups : dict of str to frozenset
+        The children in each status (keys of :data:`RETURN_ROWS`) and ``"Total"``.
     aim : tuple of float
-        The aim, in terms (default 2 to 4).
     """
 
-    n: int
-    returned: int
-    n_still_in_group: int
-    low: float
-    high: float
-    terms: pd.Series
+    times: pd.DataFrame
+    km: stats.KaplanMeier
+    groups: dict[str, frozenset]
+    analysed: frozenset
     aim: tuple[float, float]
 
     @property
-    def share(self) -> float:
-        return self.returned / self.n if self.n else math.nan
-
-    @property
-    def n_dated(self) -> int:
-        return len(self.terms)
-
-    def bands(self) -> pd.Series:
-        """Children with a return date by time taken: under / within / over the aim."""
-        low, high = self.aim
-        t = self.terms
-        return pd.Series(
-            {
-                f"Under {low:g} terms": int((t < low).sum()),
-                f"{low:g} to {high:g} terms": int(((t >= low) & (t <= high)).sum()),
-                f"Over {high:g} terms": int((t > high).sum()),
-            }
-        )
-
-    @property
-    def within_aim(self) -> int:
-        """Returned within the upper end of the aim (sooner than the aim counts too)."""
-        return int((self.terms <= self.aim[1]).sum())
+    def n(self) -> int:
+        return len(self.groups["Total"])
 
 
-def return_to_class(ctx: Context, aim: Sequence[float] = RETURN_AIM_TERMS) -> ReturnToClass:
-    """Share returned full time (Wilson CI) and time to return in terms."""
+def return_to_class(
+    ctx: Context,
+    aim: Sequence[float] = RETURN_AIM_TERMS,
+    horizons: Sequence[float] = RETURN_HORIZONS,
+) -> ReturnToClass:
+    """Kaplan–Meier share returned full time by 2, 3 and 4 terms
+    (:func:`dspl_eval.measures.return_to_class_km`, ``min_at_risk`` = threshold)."""
     low_aim, high_aim = float(aim[0]), float(aim[1])
     if not 0 <= low_aim <= high_aim:
         raise ConfigError(f"return_aim_terms {list(aim)!r}: expected [low, high] with low ≤ high")
-    data = ctx.data
-    answered = data["returned_full_time"].notna()
-    flags = data.loc[answered, "returned_full_time"].astype(bool)
-    n, k = int(answered.sum()), int(flags.sum())
-    low, high = stats.proportion_ci(k, n) if n else (math.nan, math.nan)
-    still = answered & ~data["returned_full_time"].fillna(False).astype(bool)
-    if "date_left" in data:
-        still &= data["date_left"].isna()
-    dated = data["returned_date"].notna() & data["date_joined"].notna()
-    if "returned_full_time" in data:
-        dated &= data["returned_full_time"].fillna(True).astype(bool)
-    days = (data.loc[dated, "returned_date"] - data.loc[dated, "date_joined"]).dt.days
-    terms = (days / DAYS_PER_TERM).astype(float).rename("terms")
-    return ReturnToClass(n, k, int(still.sum()), low, high, terms, (low_aim, high_aim))
+    times = measures.return_to_class_times(ctx.data, ctx.term)
+    km = measures.return_to_class_km(
+        ctx.data, ctx.term, horizons=tuple(float(h) for h in horizons), min_at_risk=ctx.threshold
+    )
+    groups = {
+        status: ctx.members(times["status"] == status)
+        for status in RETURN_ROWS
+        if status in ("returned", "still attending", "left without returning")
+        or (times["status"] == status).any()
+    }
+    groups["Total"] = ctx.members()
+    analysed = ctx.members(times["terms"].notna())
+    return ReturnToClass(times, km, groups, analysed, (low_aim, high_aim))
 
 
-def _share_text(k: int, n: int, low: float, high: float) -> str:
-    return f"{100 * k / n:.0f}%, 95% CI {100 * low:.0f}% to {100 * high:.0f}%"
+def _horizon_sets(ctx: Context, r: ReturnToClass, h: float) -> tuple[frozenset, frozenset]:
+    """(children still at risk at h terms, children returned by h terms)."""
+    t = r.times["terms"]
+    at_risk = ctx.members(t.notna() & (t >= h))
+    returned = ctx.members(t.notna() & r.times["returned"] & (t <= h))
+    return at_risk, returned
+
+
+def _km_estimate(ctx: Context, r: ReturnToClass, h: float) -> tuple[str, str]:
+    """(``45% (30% to 62%)`` or ``c`` / ``x``, reason) for the share returned by ``h``.
+
+    The estimate is shown only where at least the threshold are still at risk, and where
+    the number returned by then and the number not (yet) returned could both be shown
+    (without censoring the estimate is that share)."""
+    row = r.km.table.loc[r.km.table["horizon"] == h].iloc[0]
+    if not row["estimable"]:
+        return disclosure.NOT_AVAILABLE, f"fewer than {ctx.threshold} {ctx.people} still at risk"
+    _, returned = _horizon_sets(ctx, r, h)
+    _, share = ctx.gate.share(returned, r.analysed)
+    if share.hidden:
+        return disclosure.SUPPRESSED, "it would identify a small group"
+    text = f"{100 * row['estimate']:.0f}%"
+    if math.isfinite(row["lower_ci"]):
+        text += f" ({100 * row['lower_ci']:.0f}% to {100 * row['upper_ci']:.0f}%)"
+    return text, ""
+
+
+def _median_text(ctx: Context, r: ReturnToClass) -> str | None:
+    """The Kaplan–Meier median time to return, only where estimable and at least the
+    threshold were still at risk at that time (a quantile of a large enough group)."""
+    km = r.km
+    if not math.isfinite(km.median) or ctx.gate.count(r.analysed).hidden:
+        return None
+    at_risk = int((r.times["terms"] >= km.median).sum())
+    if ctx.too_few(at_risk) or ctx.too_few(km.n):
+        return None
+    return f"{km.median:.1f} terms"
+
+
+def _who(ctx: Context, issued: Issued, verb: str, plural: str, what: str) -> str:
+    """``22 children have returned``; ``fewer than 5 children have returned``; or, for a
+    figure hidden only to protect another, ``the number who have returned is not shown``."""
+    if issued.hidden and issued.reason == PROTECTS:
+        return (
+            f"the number who {plural} {what} is not shown (it would let a smaller group be "
+            "worked out)"
+        )
+    one = not issued.hidden and issued.value == 1
+    return f"{ctx.count_words(issued)} {verb if one else plural} {what}"
 
 
 def return_sentence(ctx: Context, r: ReturnToClass) -> str:
-    """E.g. *11 of 47 children (23%, 95% CI 14% to 37%) have returned full time to their
-    mainstream class; 34 are still in a group. Of the 11 with a return date, 9 returned
-    within 4 terms of joining (the aim is 2 to 4 terms).*"""
-    if r.n == 0:
-        return "Return to class: no school said whether its children have returned full time."
-    if ctx.too_few(r.n) or ctx.hide(r.returned) or ctx.hide(r.n - r.returned):
-        return (
-            "Return to full-time mainstream class: the numbers are too small to show without "
-            f"identifying {ctx.people} (fewer than {ctx.threshold})."
-        )
-    text = (
-        f"{r.returned} of {r.n} {ctx.people} ({_share_text(r.returned, r.n, r.low, r.high)}) "
-        "have returned full time to their mainstream class"
+    """E.g. *Of the 47 children in this term's returns, 22 children have returned full time
+    to their mainstream class and 20 children are still attending a group. Allowing for the
+    children still attending (Kaplan–Meier), an estimated 61%, 95% CI 44% to 77%, had
+    returned within 4 terms of joining (the aim is 2 to 4 terms).*"""
+    if not r.n:
+        return "Return to class: no children are in this term's returns."
+    issued = ctx.gate.counts(dict(r.groups))
+    total = issued["Total"]
+    back = _who(
+        ctx, issued["returned"], "has", "have", "returned full time to their mainstream class"
     )
-    if r.n_still_in_group:
-        text += f"; {ctx.count(r.n_still_in_group)} are still attending a group"
-    text += "."
-    if r.n_dated and not ctx.too_few(r.n_dated):
-        within = r.within_aim
-        if ctx.hide(within) or ctx.hide(r.n_dated - within):
-            text += (
-                f" For the {ctx.count(r.n_dated)} with a return date, the median time from "
-                f"joining to return was {float(r.terms.median()):.1f} terms (the aim is "
-                f"{r.aim[0]:g} to {r.aim[1]:g} terms)."
-            )
-        else:
-            who = f"all {within}" if within == r.n_dated else str(within)
-            text += (
-                f" Of the {ctx.count(r.n_dated)} with a return date, {who} returned within "
-                f"{r.aim[1]:g} terms of joining (median {float(r.terms.median()):.1f} terms; "
-                f"the aim is {r.aim[0]:g} to {r.aim[1]:g} terms)."
-            )
+    still = _who(ctx, issued["still attending"], "is", "are", "still attending a group")
+    of = f"the {ctx.count_words(total)}" if not total.hidden else f"the {ctx.people}"
+    text = f"Of {of} in this term's returns, {back}; {still}."
+    aim_high = r.aim[1]
+    wanted = [h for h in r.km.horizons if h <= aim_high] or list(r.km.horizons)
+    shown = {h: _km_estimate(ctx, r, h) for h in wanted}
+    ok = [
+        h
+        for h, (text_h, _) in shown.items()
+        if text_h not in (disclosure.NOT_AVAILABLE, disclosure.SUPPRESSED)
+    ]
+    if ok:
+        h = max(ok)
+        estimate = shown[h][0].replace(" (", ", 95% CI ").rstrip(")")
+        text += (
+            f" Allowing for the children still attending (Kaplan–Meier), an estimated "
+            f"{estimate} had returned within {h:g} terms of joining (the aim is "
+            f"{r.aim[0]:g} to {r.aim[1]:g} terms)."
+        )
+    last = max(wanted)
+    if not ok or max(ok) < last:
+        text += f" No estimate can be given yet for {last:g} terms: {shown[last][1]}."
+    median = _median_text(ctx, r)
+    if median:
+        text += f" The median time to return was {median}."
     return text
 
 
 def return_table(ctx: Context, r: ReturnToClass) -> Shown:
-    """Returned / not returned / total, with shares and Wilson CIs (protected: a share is
-    hidden wherever its count is)."""
-    not_returned = r.n - r.returned
-    rows = {
-        "Returned full time to mainstream class": r.returned,
-        "Not (yet) returned": not_returned,
-        "Total": r.n,
-    }
-    counts = pd.DataFrame({ctx.people.capitalize(): pd.Series(rows, dtype=int)})
-    counts.index.name = "Return to class"
-    shown = disclosure.suppress_counts(
-        counts, threshold=ctx.threshold, margins=True, audience=ctx.audience, people=ctx.people
+    """Children by where they are now: returned, still attending, left without returning
+    (and total), as sets decided together by the gate."""
+    column = ctx.people.capitalize()
+    labels = {**RETURN_ROWS, "Total": "Total"}
+    table = pd.DataFrame(
+        {column: list(r.groups.values())},
+        index=pd.Index([labels[k] for k in r.groups], name="Return to class"),
     )
-    frame = shown.display.astype(object)
-    shares = []
-    for k in (r.returned, not_returned):
-        if r.n == 0:
-            shares.append(disclosure.NOT_AVAILABLE)
-            continue
-        low, high = stats.proportion_ci(k, r.n)
-        shares.append(f"{100 * k / r.n:.0f}% ({100 * low:.0f}% to {100 * high:.0f}%)")
-    shares.append("100%" if r.n else disclosure.NOT_AVAILABLE)
-    hidden = shown.mask.iloc[:, 0].to_numpy() | ctx.too_few(r.n)
-    if ctx.commissioner:
-        shares = [disclosure.SUPPRESSED if h else s for s, h in zip(shares, hidden, strict=True)]
-    frame["% (95% CI)"] = shares
-    note = disclosure.footnote(
-        disclosure.symbols_in(frame), ctx.threshold, ctx.audience, ctx.people
-    )
-    return Shown(frame, (ctx.people.capitalize(),), note)
+    return gated_table(ctx, table, [column])
 
 
-def time_to_return_table(ctx: Context, r: ReturnToClass) -> Shown:
-    """Children with a return date by time from joining to return (protected counts)."""
-    bands = r.bands()
-    bands.loc["Total"] = r.n_dated
-    table = pd.DataFrame({ctx.people.capitalize(): bands.astype(int)})
-    table.index.name = "Time from joining to full-time return"
-    shown = disclosure.suppress_counts(
-        table, threshold=ctx.threshold, margins=True, audience=ctx.audience, people=ctx.people
-    )
-    return Shown(shown.display, (ctx.people.capitalize(),), shown.footnote)
+def km_table(ctx: Context, r: ReturnToClass) -> Shown:
+    """Per horizon: children still at risk, returned by then, and the Kaplan–Meier share
+    returned with its 95% interval (``x`` where fewer than the threshold are at risk)."""
+    rows = []
+    for h in r.km.horizons:
+        at_risk, returned = _horizon_sets(ctx, r, h)
+        estimate, why = _km_estimate(ctx, r, h)
+        rows.append(
+            {
+                "Time since joining": f"{h:g} terms",
+                "Still at risk (in a group that long)": at_risk,
+                "Returned by then": returned,
+                "Share returned (Kaplan–Meier, 95% CI)": estimate,
+                "Note": f"not estimated: {why}" if why else "",
+            }
+        )
+    table = pd.DataFrame(rows).set_index("Time since joining")
+    return gated_table(ctx, table, ["Still at risk (in a group that long)", "Returned by then"])
+
+
+def return_chart(ctx: Context, shown: Shown):
+    """Bars of the children by where they are now, drawn from the issued table."""
+    from dspl_eval import plots
+
+    bars = shown.frame.drop(index="Total")
+    title = "Where the children are now: returned, still attending or left"
+    return plots.category_bars(
+        bars, "return to full-time mainstream class", noun=ctx.people,
+        suppression_threshold=ctx.threshold, title=title,
+    )  # fmt: skip
 
 
 def show_return_to_class(ctx: Context, r: ReturnToClass) -> None:
     show_markdown(return_sentence(ctx, r))
-    show_table(ctx, return_table(ctx, r), "Return to full-time mainstream class")
-    if not r.n_dated:
-        show_markdown("No return dates were given, so the time taken to return cannot be shown.")
-        return
+    shown = return_table(ctx, r)
+    show_table(ctx, shown, "Return to full-time mainstream class")
+    if not ctx.gate.count(r.groups["Total"]).hidden and len(shown) > 1:
+        from dspl_eval import plots
+
+        plots.display(return_chart(ctx, shown))
     show_markdown(
-        f"Time to return is counted from the date the child joined the group to the date of "
-        f"the full-time return, in terms of {DAYS_PER_TERM:.0f} days (a third of a year, "
-        f"holidays included). The aim of a placement is {r.aim[0]:g} to {r.aim[1]:g} terms; "
-        "children still in a group have not yet had the chance to return, so these figures "
-        "describe only those who have."
+        "Time to return runs from the date the child joined the group to the date of the "
+        f"full-time return, in terms of {DAYS_PER_TERM:.0f} days (a third of a year, "
+        "holidays included). A child still attending is counted up to the last day of the "
+        f"term ({measures.term_last_day(ctx.term):%d %B %Y}) and a child who left the group "
+        "without returning up to the date they left (a competing outcome, treated as "
+        "censoring). The Kaplan–Meier estimate allows for both, so children still in a group "
+        "are not dropped. No estimate is given where fewer than "
+        f"{ctx.threshold} {ctx.people} had been in a group that long."
     )
-    timing = time_to_return_table(ctx, r)
-    show_table(ctx, timing, "Time from joining the group to the full-time return")
-    bands = timing.frame.drop(index="Total").iloc[:, 0]
-    visible = [v for v in bands if not isinstance(v, str) and v > 0]
-    if ctx.too_few(r.n_dated) or len(visible) < 2:
-        return  # one visible bar (or none) says nothing the table does not
-    from dspl_eval import plots
-
-    plots.display(return_chart(bands, r.aim, ctx))
-
-
-def return_chart(counts: pd.Series, aim: tuple[float, float], ctx: Context):
-    """Horizontal bars: children by time taken to return (a ``c`` cell is drawn as no bar
-    and labelled ``c``), the bar for the aim in the highlight colour; alt text from the
-    same (already suppressed) numbers."""
-    import matplotlib as mpl
-    from matplotlib.figure import Figure
-
-    from dspl_eval import plots
-
-    title = "Time from joining the group to the full-time return"
-    aim_label = f"{aim[0]:g} to {aim[1]:g} terms"
-    with mpl.rc_context(plots.HOUSE_STYLE):
-        figure = Figure(figsize=(7.0, 0.8 + 0.55 * len(counts)), layout="constrained")
-        ax = figure.subplots()
-        numbers = [0.0 if isinstance(v, str) else float(v) for v in counts]
-        top = max(numbers, default=0.0) or 1.0
-        for i, (label, value) in enumerate(counts.items()):
-            colour = plots.DARK_BLUE if label == aim_label else plots.TURQUOISE
-            drawn = numbers[i]
-            if drawn:
-                ax.barh(i, drawn, height=0.6, color=colour)
-            text = "c" if isinstance(value, str) else f"{int(value)}"
-            ax.text(drawn + top * 0.015, i, text, va="center", ha="left", color=plots.TEXT)
-        ax.set_yticks(range(len(counts)), [str(x) for x in counts.index])
-        ax.invert_yaxis()
-        ax.tick_params(axis="y", length=0)
-        ax.spines["left"].set_visible(False)
-        ax.set_xlim(0, top * 1.2)
-        ax.set_xlabel(f"Number of {ctx.people} who have returned")
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.set_title(title)
-    parts = [
-        f"{label}: "
-        + (f"suppressed (fewer than {ctx.threshold})" if isinstance(v, str) else f"{int(v)}")
-        for label, v in counts.items()
-    ]
-    alt = (
-        f"Bar chart of the {ctx.people} who have returned full time to their mainstream class, "
-        f"by time from joining the group to the return (the aim is {aim_label}). "
-        + "; ".join(parts)
-        + "."
+    show_table(ctx, km_table(ctx, r), "Share returned full time by time since joining")
+    median = _median_text(ctx, r)
+    show_markdown(
+        f"Median time to return: {median}."
+        if median
+        else "Median time to return: not estimable — fewer than half the children have "
+        "returned, or too few were still at risk at that time."
     )
-    return plots.Chart(figure=figure, alt=alt, title=title)
 
 
 # ----------------------------------------------------------------------------- attendance
@@ -709,217 +767,322 @@ def absence_change(ctx: Context, thresholds: measures.AbsenceThresholds) -> Flag
 
 @dataclass(frozen=True)
 class SuspensionChange:
-    """Suspensions in equal windows before joining and after.
+    """Suspensions before joining and after, per child-month actually observed.
 
     Attributes
     ----------
+    exposure : pandas.DataFrame
+        :func:`dspl_eval.measures.exposure_months` (from ``date_joined``).
     rate : stats.RateRatio
-        Exact conditional rate ratio, after vs before; exposure is ``window_months`` per
-        child with both counts (so equal windows make it total after / total before).
-    any : FlagChange
-        Children with at least one suspension before vs after (McNemar).
+        Exact conditional rate ratio on the child-months (R ``poisson.test``).
+    robust : stats.RobustRateRatio
+        Per-child Poisson GEE with a robust interval (children with several suspensions).
+    used : frozenset
+        Children with both counts and some observed time after joining.
+    no_follow_up : frozenset
+        Children with no observed time after joining yet.
+    any : FlagChange or None
+        Suspended at least once before vs after (McNemar), children with the whole window
+        after joining observed only; None when there are none.
     window_months : float
     """
 
+    exposure: pd.DataFrame
     rate: stats.RateRatio
-    any: FlagChange
+    robust: stats.RobustRateRatio
+    used: frozenset
+    no_follow_up: frozenset
+    any: FlagChange | None
     window_months: float
 
 
 def suspension_change(ctx: Context, window_months: float = 6.0) -> SuspensionChange:
-    """Suspensions before vs after over equal windows of ``window_months`` per child."""
-    if not window_months > 0:
+    """Suspensions before vs after over the time each child was observed: the window
+    before joining, and after joining up to the end of the window, ``follow_up_end`` or
+    the term's last day, whichever is first."""
+    if not (isinstance(window_months, int | float) and window_months > 0):
         raise ConfigError(f"suspension_window_months {window_months!r}: expected more than 0")
-    before = ctx.data["suspensions_before"].astype("Float64")
-    after = ctx.data["suspensions_after"].astype("Float64")
-    both = (before.notna() & after.notna()).to_numpy()
-    exposure = np.where(both, float(window_months), np.nan)
-    rate = stats.rate_ratio(
-        after.to_numpy(dtype=float, na_value=np.nan),
-        exposure,
-        before.to_numpy(dtype=float, na_value=np.nan),
-        exposure,
+    data = ctx.data
+    exposure = measures.exposure_months(
+        data, ctx.term, start="date_joined", window_months=float(window_months)
     )
-    any_change = flag_change(
-        ctx,
-        (before > 0).astype("boolean"),
-        (after > 0).astype("boolean"),
-        "Suspended at least once",
+    before = data["suspensions_before"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    after = data["suspensions_after"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    months_after = exposure["months_after"].to_numpy(dtype=float)
+    months_before = exposure["months_before"].to_numpy(dtype=float)
+    counts = ~np.isnan(before) & ~np.isnan(after)
+    observed = ~np.isnan(months_after)
+    used = counts & observed
+    rate = stats.rate_ratio(np.where(used, after, np.nan), months_after, before, months_before)
+    robust = stats.rate_ratio_robust(
+        np.where(used, after, np.nan), months_after, before, months_before
     )
-    return SuspensionChange(rate, any_change, float(window_months))
+    full = counts & exposure["full_window_after"].to_numpy(dtype=bool)
+    any_change = None
+    if full.any():
+        mask = pd.Series(full, index=data.index)
+        any_change = flag_change(
+            ctx,
+            (data["suspensions_before"] > 0).astype("boolean").where(mask),
+            (data["suspensions_after"] > 0).astype("boolean").where(mask),
+            f"Suspended at least once (whole {float(window_months):g} months after joining "
+            "observed)",
+        )
+    return SuspensionChange(
+        exposure,
+        rate,
+        robust,
+        ctx.members(pd.Series(used, index=data.index)),
+        ctx.members(pd.Series(~np.isnan(before) & ~observed, index=data.index)),
+        any_change,
+        float(window_months),
+    )
 
 
 def _rate_hidden(ctx: Context, s: SuspensionChange) -> bool:
+    """Whether the rate figures must be withheld: too few children, their count hidden,
+    or an event count small (a ratio with the child-months would give it away)."""
     r = s.rate
-    return ctx.too_few(r.n) or ctx.hide(r.events_before) or ctx.hide(r.events_after)
+    return (
+        ctx.too_few(len(s.used))
+        or ctx.gate.count(s.used).hidden
+        or ctx.gate.events(r.events_before).hidden
+        or ctx.gate.events(r.events_after).hidden
+    )
 
 
-def _ratio_text(r: stats.RateRatio) -> str:
-    if r.reason:
-        return f"rate ratio not available: {r.reason}"
-    low, high = r.confidence_interval()
-    est = "x (no suspensions before)" if math.isinf(r.estimate) else f"{r.estimate:.2f}"
-    ci = f", 95% CI {low:.2f} to {high:.2f}" if math.isfinite(low) and math.isfinite(high) else ""
-    return f"rate ratio {est}{ci}, exact test {fmt_p(r.pvalue)}"
+def _ratio(estimate: float, low: float, high: float) -> tuple[str, str]:
+    est = "x" if not math.isfinite(estimate) else f"{estimate:.2f}"
+    ci = f"{low:.2f} to {high:.2f}" if math.isfinite(low) and math.isfinite(high) else "x"
+    return est, ci
 
 
 def suspension_sentence(ctx: Context, s: SuspensionChange) -> str:
-    """E.g. *The 42 children with both windows had 20 suspensions in the 6 months before
-    joining and 9 in the 6 months after (rate ratio 0.45, 95% CI 0.19 to 0.99, exact test
-    p = .04).*"""
+    """E.g. *The 42 children with an observed time after joining were followed for 252.0
+    child-months before joining and 180.3 after; they had 20 suspensions before and 9
+    after (rate ratio 0.63, 95% CI 0.26 to 1.41, exact test p = .29; allowing for children
+    with several suspensions, 95% CI 0.22 to 1.80). 5 children have no follow-up yet.*"""
     r = s.rate
-    if r.n == 0:
-        return f"Suspensions: no {ctx.people} have counts before and after yet."
-    if _rate_hidden(ctx, s):
-        return (
-            "Suspensions: the numbers are too small to show without identifying "
-            f"{ctx.people} (fewer than {ctx.threshold})."
+    if not s.used:
+        text = (
+            f"Suspensions: no {ctx.people} have counts before and after and an observed "
+            "time after joining yet."
         )
-    months = f"{s.window_months:g} months"
-    return (
-        f"The {ctx.count(r.n)} with suspension counts before and after had "
-        f"{r.events_before} suspension{'s' if r.events_before != 1 else ''} in the {months} "
-        f"before joining the group and {r.events_after} in the {months} after "
-        f"({_ratio_text(r)})."
-    )
+    elif _rate_hidden(ctx, s):
+        text = f"Suspensions: the numbers are too small to show without identifying {ctx.people}."
+    else:
+        n = ctx.gate.count(s.used)
+        est, ci = _ratio(r.estimate, *r.confidence_interval())
+        if r.reason:
+            ratio = f"no rate ratio: {r.reason}"
+        elif est == "x":
+            ratio = "no rate ratio: there were no suspensions before joining"
+        else:
+            ratio = f"rate ratio {est}, 95% CI {ci}, exact test {fmt_p(r.pvalue)}"
+            if not s.robust.reason:
+                _, rci = _ratio(s.robust.estimate, *s.robust.confidence_interval())
+                ratio += f"; allowing for children with several suspensions, 95% CI {rci}"
+        text = (
+            f"The {ctx.count_words(n)} with an observed time after joining were followed for "
+            f"{r.exposure_before:,.1f} child-months before joining and {r.exposure_after:,.1f} "
+            f"child-months after (up to {s.window_months:g} months each); they had "
+            f"{r.events_before} suspension{'s' if r.events_before != 1 else ''} before and "
+            f"{r.events_after} after ({ratio})."
+        )
+    if s.no_follow_up:
+        missing = ctx.gate.count(s.no_follow_up)
+        text += f" {_capital(ctx.count_words(missing))} {_verb(missing)} no follow-up yet."
+    return text
 
 
 def suspension_table(ctx: Context, s: SuspensionChange) -> Shown:
-    """n, suspensions before and after, rate ratio with CI and p (protected: the ratio is
-    hidden wherever a count it is built from is)."""
-    r = s.rate
-    low, high = r.confidence_interval()
-    finite = math.isfinite(r.estimate)
-    table = pd.DataFrame(
-        {
-            "n": [r.n],
-            "Suspensions before": [r.events_before],
-            "Suspensions after": [r.events_after],
-            "Rate ratio (after ÷ before)": [f"{r.estimate:.2f}" if finite else "x"],
-            "95% CI": [f"{low:.2f} to {high:.2f}" if finite and math.isfinite(high) else "x"],
-            "Exact test": [fmt_p(r.pvalue)],
-        },
-        index=pd.Index([f"Equal windows of {s.window_months:g} months"], name="Suspensions"),
-    )
-    shown = protect(ctx, table, ["n", "Suspensions before", "Suspensions after"])
-    frame = shown.frame
-    if ctx.commissioner and _rate_hidden(ctx, s):
-        frame.iloc[0, :] = disclosure.SUPPRESSED
-    note = disclosure.footnote(
-        disclosure.symbols_in(frame), ctx.threshold, ctx.audience, ctx.people
-    )
-    return Shown(frame, shown.counts, note)
+    """Children, child-months observed, suspensions before and after, the exact rate ratio
+    (R ``poisson.test``) and the per-child robust interval beside it. The ratio and
+    child-months are withheld wherever a count they are built from is."""
+    r, g = s.rate, s.robust
+    hidden = _rate_hidden(ctx, s)
+    est, ci = _ratio(r.estimate, *r.confidence_interval())
+    _, rci = _ratio(g.estimate, *g.confidence_interval())
+    used = s.used
+
+    def cell(text: str) -> object:
+        return disclosure.SUPPRESSED if hidden and text != "x" else Stat(text, used)
+
+    row = {
+        "n": used,
+        "No follow-up yet": s.no_follow_up,
+        "Child-months before": cell(f"{r.exposure_before:,.1f}"),
+        "Child-months after": cell(f"{r.exposure_after:,.1f}"),
+        "Suspensions before": Events(r.events_before),
+        "Suspensions after": Events(r.events_after),
+        "Rate ratio (after ÷ before)": cell(est),
+        "95% CI (exact)": cell(ci),
+        "p (exact conditional test)": cell(fmt_p(r.pvalue)),
+        "95% CI (robust, per child)": cell(rci),
+    }
+    table = pd.DataFrame([row], index=pd.Index(["Suspensions per child-month"], name="Suspensions"))
+    return gated_table(ctx, table, ["n", "No follow-up yet"])
 
 
 def show_suspensions(ctx: Context, s: SuspensionChange) -> None:
-    from dspl_eval.reporting import show_flags
-
     show_markdown(suspension_sentence(ctx, s))
-    if s.rate.n == 0:
+    if not s.used and not s.no_follow_up:
         return
     show_table(ctx, suspension_table(ctx, s), "Suspensions before and after joining the group")
-    show_flags(ctx, [s.any], "Children suspended at least once")
+    if s.any is None:
+        show_markdown(
+            "Children suspended at least once: not compared yet — no child has been followed "
+            f"for the whole {s.window_months:g} months after joining, and comparing a full "
+            "window before with a shorter one after would make things look better than they "
+            "are."
+        )
+        return
+    show_markdown(
+        f"Children suspended at least once are compared only for the {ctx.count(s.any.n)} "
+        f"followed for the whole {s.window_months:g} months after joining (equal windows "
+        "before and after)."
+    )
+    rp.show_flags(ctx, [s.any], "Children suspended at least once")
 
 
 # ----------------------------------------------------------------------------- breakdowns
 
 
-def _group_values(ctx: Context, by: str) -> pd.Series:
-    values = ctx.data[by].astype(object).where(ctx.data[by].notna(), "Not recorded")
-    if by == "year_group":
-        names = {-1: "Nursery", 0: "Reception"}
-        values = values.map(
-            lambda v: v if isinstance(v, str) else names.get(int(v), f"Year {int(v)}")
-        )
-    values = values.astype(str)
-    if by in ("sex", "sen_status"):
-        values = values.map(lambda v: v[:1].upper() + v[1:])
-    return values
-
-
-def breakdown_table(ctx: Context, outcomes: list[PairedOutcome], by: str) -> Shown | None:
-    """Mean change in each Boxall section by group, for the children with both sections
-    on entry and at review. For commissioners every row shown holds at least the
-    threshold number of children (small groups merged, see :func:`merge_small_groups`), so
-    no school row carries a suppressed cell. ``None`` when there is nothing safe to show."""
-    if by not in ctx.data or ctx.data[by].isna().all() or not outcomes:
-        return None
-    columns = [
-        (f"boxall_{s}_pre", f"boxall_{s}_post") for s in SECTIONS if f"boxall_{s}_pre" in ctx.data
-    ]
-    complete = np.logical_and.reduce(
-        [ctx.data[c].notna().to_numpy() for pair in columns for c in pair]
-    )
-    data = ctx.data[complete]
-    if data.empty or ctx.too_few(len(data)):
-        return None
-    groups = _group_values(ctx, by)[complete]
-    if ctx.commissioner:
-        mapping = merge_small_groups(groups.value_counts(), ctx.threshold)
-        groups = groups.map(mapping)
-        if groups.nunique() < 2:
-            return None
-    rows = {}
-    order = [g for g in groups.value_counts().sort_index().index if g != OTHER_GROUPS]
-    if OTHER_GROUPS in set(groups):
-        order.append(OTHER_GROUPS)
-    for name, index in [*((g, groups.index[groups == g]) for g in order), ("Total", groups.index)]:
-        row = {"n": len(index)}
-        for section, (pre, post) in zip(SECTIONS, columns, strict=False):
-            change = data.loc[index, post].astype(float) - data.loc[index, pre].astype(float)
-            row[f"{LABELS[section].removeprefix('Boxall ').capitalize()}: mean change"] = (
-                fmt_change(change.mean())
-            )
-        rows[name] = row
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    table.index.name = GROUPING_LABELS.get(by, by)
-    return protect(ctx, table, ["n"], margins=True)
-
-
-def show_breakdowns(
-    ctx: Context, outcomes: list[PairedOutcome], by: Sequence[str] = GROUPINGS
-) -> None:
-    """Boxall change by school, nurture group, year group, SEN status and sex. The group
-    breakdown is left out when every school has a single group (it would repeat the
-    school table)."""
-    shown_any = False
+def breakdown_columns(ctx: Context, by: Sequence[str] = GROUPINGS) -> tuple[str, ...]:
+    """The groupings to break the change down by; the nurture-group breakdown is left out
+    when every school has a single group (it would repeat the school table)."""
+    out = []
     for column in by:
         if column == "group_name" and "school" in ctx.data and column in ctx.data:
             pairs = ctx.data[["school", column]].dropna().drop_duplicates()
             if pairs["school"].is_unique and pairs[column].is_unique:
                 continue
-        table = breakdown_table(ctx, outcomes, column)
-        if table is None:
+        out.append(column)
+    return tuple(out)
+
+
+def show_breakdowns(ctx: Context, outcomes: list[PairedOutcome]) -> None:
+    """Boxall change by school, nurture group, year group, SEN status and sex (small
+    groups merged for commissioners)."""
+    if not outcomes:
+        show_markdown("No Boxall scores were returned, so there is nothing to break down.")
+        return
+    for column in breakdown_columns(ctx):
+        if column not in ctx.data or ctx.data[column].isna().all():
             continue
-        shown_any = True
-        show_table(ctx, table, f"Boxall change by {GROUPING_WORDS.get(column, column)}")
-    if not shown_any:
-        show_markdown(
-            f"No breakdown can be shown: the groups are too small to show without "
-            f"identifying {ctx.people}."
+        words = {"group_name": "nurture group", "sen_status": "SEN status"}.get(
+            column, column.replace("_", " ")
         )
+        show_table(ctx, rp.breakdown(ctx, outcomes, column), f"Boxall change by {words}")
 
 
 # ----------------------------------------------------------------------------- endings
 
 
+def show_value_for_money(ctx: Context, changes: Mapping[str, ReliableChangeSummary]) -> None:
+    """Cost per child, per session and (when a reliable-change index exists) per child with
+    a reliable improvement on at least one section."""
+    rp.show_value_for_money(
+        ctx,
+        outcome=reliable_improvement(ctx, changes),
+        outcome_words="a reliable improvement",
+        reason=reliable_reason(changes),
+    )
+
+
+def show_data_quality(ctx: Context) -> None:
+    """:func:`dspl_eval.reporting.show_data_quality`, except that when the gate cannot
+    publish the table of quarantine reasons (every reason a small count whose sum is the
+    published total), the table is left out and the report says why.
+
+    (A stop-gap until ``reporting.top_reasons`` handles this itself.)"""
+    show_table(
+        ctx,
+        rp.data_quality_table(ctx),
+        "Rows read, kept and quarantined per return (read = kept + quarantined)",
+    )
+    try:
+        reasons = rp.top_reasons(ctx)
+    except DisclosureError:
+        show_markdown(
+            "The reasons rows were set aside are not listed: each reason covers too few rows "
+            "to show without letting a small number be worked out from the total."
+        )
+    else:
+        if len(reasons):
+            show_table(ctx, reasons, "Most common reasons rows were quarantined")
+    failed = [f for f in ctx.validation["files"] if f["initiative"] == ctx.key and f["error"]]
+    if failed:
+        labels = rp.return_labels(ctx)
+        lines = [
+            f"- {labels.get(f['file'], f['file'])}: "
+            + ("could not be read; the analyst has the details" if ctx.commissioner else f["error"])
+            for f in failed
+        ]
+        show_markdown("Returns that could not be read:\n\n" + "\n".join(lines))
+
+
 def summary_tables(
     ctx: Context,
     outcomes: list[PairedOutcome],
-    flags: list[FlagChange],
+    flags: list[FlagChange | None],
     returned: ReturnToClass,
     suspensions: SuspensionChange,
 ) -> dict[str, tuple[str, Shown]]:
-    """The headline tables for the index page and summary.xlsx (already protected)."""
-    from dspl_eval.reporting import summary_tables as common
-
-    tables = common(ctx, outcomes, flags)
+    """The headline tables for the index page and summary.xlsx (issued by the gate)."""
+    tables = rp.summary_tables(ctx, outcomes, [f for f in flags if f is not None])
     tables["return to class"] = (
         "Return to full-time mainstream class",
         return_table(ctx, returned),
+    )
+    tables["return by time"] = (
+        "Share returned full time by time since joining (Kaplan–Meier)",
+        km_table(ctx, returned),
     )
     tables["suspensions"] = (
         "Suspensions before and after joining the group",
         suspension_table(ctx, suspensions),
     )
     return tables
+
+
+def methods(
+    ctx: Context,
+    settings: BoxallSettings,
+    norms: Mapping[str, InstrumentNorm],
+    persistent_absence_threshold: float,
+    window_months: float,
+    aim: Sequence[float],
+) -> list[str]:
+    """The instrument and method lines of the methods section."""
+    return [
+        "Boxall Profile (nurtureuk): two sections of 34 items scored 0–4 — developmental "
+        "strands (clusters: organisation of experience, internalisation of controls; higher "
+        "is better) and diagnostic profile (clusters: self-limiting features, undeveloped "
+        "behaviour, unsupported development; lower is better). Section and cluster totals "
+        "are used as the schools returned them and treated as interval scores: paired "
+        "t-test and its 95% interval, with Hedges' g_av signed so that a positive value is "
+        "an improvement for both sections.",
+        "Not known from public sources: a norm SD and test–retest reliability of the Boxall "
+        "sections (so no reliable change index is given unless both are set), and the limits "
+        "of the competence range. " + settings_sentence(settings, norms),
+        f"Return to class: time from joining the group to the full-time return, in terms of "
+        f"{DAYS_PER_TERM:.0f} days; Kaplan–Meier share returned by "
+        f"{', '.join(f'{h:g}' for h in RETURN_HORIZONS)} terms with log-transformed "
+        "(Greenwood) 95% intervals, as R survfit; children still attending censored at the "
+        "term's last day, children who left without returning censored at leaving. No "
+        f"estimate where fewer than {ctx.threshold} are still at risk. Aim: {aim[0]:g} to "
+        f"{aim[1]:g} terms (nurtureuk).",
+        "Attendance: DfE, Pupil absence in schools in England, methodology (attendance = "
+        "attended ÷ possible sessions); persistent absence: missing "
+        f"{persistent_absence_threshold:g}% or more of sessions (DfE threshold since 2015/16).",
+        f"Suspensions: counts over the time each child was observed — {window_months:g} "
+        "months before joining; after joining, up to the end of the same window, the "
+        "follow-up date or the term's last day, whichever is first (a child with no time "
+        "observed after joining has no follow-up yet). Compared as a rate per child-month "
+        "with an exact conditional rate ratio (as R poisson.test), and beside it a "
+        "per-child Poisson model with a robust (sandwich) interval, so that a child with "
+        "several suspensions does not make the result look more certain than it is. "
+        "Children suspended at least once: McNemar's exact test, only for children followed "
+        "for the whole window after joining.",
+    ]
