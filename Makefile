@@ -43,8 +43,9 @@ format: $(VENV)/.stamp-dev  ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix dspl_eval tests benchmarks
 	$(BIN)/ruff format dspl_eval tests benchmarks
 
-lab: $(VENV)/.stamp-install  ## open JupyterLab on notebooks/ in the project environment
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+LAB_DATA ?= data/demo
+lab: $(VENV)/.stamp-install  ## JupyterLab on a copy of the notebooks in data/demo/notebooks/ (LAB_DATA=data: yours)
+	$(BIN)/dspl-eval lab --data $(LAB_DATA)
 
 bench: $(VENV)/.stamp-dev  ## run the benchmarks (figures go in the README)
 	$(BIN)/python benchmarks/ingest.py

@@ -32,13 +32,23 @@ Small numbers, in the commissioner edition only (1 to ``threshold - 1``, default
     to a people word ("3 children", "1 got worse", "29 rose, 3 fell", "n = 2",
     "22 of 37 returned"); numbers that are not counts of people are skipped (percentages,
     money, decimals, dates, years, ranges, scores and units such as "4 months", "6 items",
-    "Year 6", "level 4", "fewer than 5", citations).
-    ``complement``: "K of N" (or "of the N ..., K ...") whose N - K is small.
+    "Year 6", "level 4", "fewer than 5", citations), and so is "family" in the sense of a
+    family of tests ("several measures in one family: Holm's adjustment").
+    ``complement``: "K of N" (or "of the N ..., K ...") whose N - K is small, or whose
+    N - K - m is, for a count m said later in the sentence ("22 of 37 returned; 13 still
+    attending") unless that clause puts the m outside the N ("14 of the 23 teachers who
+    answered ...; 6 teachers in the returns do not have an answer").
     ``total_pins``: a table's total minus its visible parts pins a hidden cell (or the sum
     of the hidden cells only fits small values); read = kept + quarantined likewise.
     ``cross_page``: a cell shown as ``c`` in one place is printed as a number in another
-    (same row and column labels on the same initiative, the index or the workbook), or in a
-    sentence there.
+    (same row and column labels, a trailing ``(n)`` aside), or in a sentence there. Every
+    such comparison is within one initiative: a report page is about the initiative its
+    ``dspl-eval-initiative`` names, a part of the index about the one the
+    ``data-dspl-initiative`` attribute of its enclosing element names, a workbook sheet
+    about the one its name starts with (``elsa data quality``); what names no initiative
+    is compared with all of them. Rows for the rest of a breakdown ("Other groups
+    (merged)", "Not answered") are compared only within the same breakdown (the first
+    column's heading).
     ``cost_ratio``: a total cost and a "cost per <person> with <outcome>" imply a count of
     people that is small, or that pins a suppressed cell of that outcome.
     ``p_value``: an exact McNemar p printed with n (and the before/after counts or shares
@@ -49,7 +59,11 @@ Small numbers, in the commissioner edition only (1 to ``threshold - 1``, default
     ``per_person_chart``: chart metadata says ``per_person: true``; ``chart_unverified``:
     an image with no ``data-dspl-chart`` (it cannot be checked without reading pixels).
     ``extreme``: a maximum or minimum of person-level values ("at most 4.9 months",
-    "longest", "max"); these describe one person.
+    "longest", "max"); these describe one person. A number the report's fixed wording
+    itself prints beside the word is a rule, not a person's value ("excluded for a set
+    period (at most 45 school days a year)", "0.70 is the usual minimum"): the phrase from
+    the number to the word, a word more each side, is then written out in one string of
+    the fixed wording (see *Names*); a value formatted into a gap never is.
 
 The pack itself
     ``metadata``: a page or workbook without its ``dspl-eval-*`` metadata, or with a
@@ -431,7 +445,8 @@ def _fixed_wording(root: Path) -> FixedWording:
         fragments += _string_constants(path.read_text("utf-8", errors="replace"))
     for path in sorted(package.rglob("*.j2")):
         fragments += re.split(r"{[{%#].*?[}%#]}", path.read_text("utf-8", errors="replace"))
-    notebooks = root / "notebooks" if root != PROJECT_ROOT.resolve() else NOTEBOOKS_DIR
+    own = root != PROJECT_ROOT.resolve()
+    notebooks = root / "dspl_eval" / "notebooks" if own else NOTEBOOKS_DIR
     for path in sorted(notebooks.glob("*.ipynb")):
         try:
             cells = json.loads(path.read_text("utf-8")).get("cells", [])
@@ -1157,7 +1172,12 @@ class _Judge:
 
 def people_counts(text: str) -> list[tuple[int, str]]:
     """(value, why) for every number in ``text`` that is a count of people."""
-    out: list[tuple[int, str]] = []
+    return [(value, why) for value, why, _ in people_counts_at(text)]
+
+
+def people_counts_at(text: str) -> list[tuple[int, str, int]]:
+    """(value, why, position) for every number in ``text`` that is a count of people."""
+    out: list[tuple[int, str, int]] = []
     for match in _NUM_TOKEN.finditer(text):
         start, end = match.span(1)
         value = _int(match.group(1))
@@ -1166,7 +1186,7 @@ def people_counts(text: str) -> list[tuple[int, str]]:
         before = text[max(0, start - 40) : start]
         after = text[end : end + 60]
         if re.search(r"(?<![\w])[nN]\s*(?:=|:)\s*$", before):
-            out.append((value, "n ="))
+            out.append((value, "n =", start))
             continue
         if _BOUND_BEFORE.search(before) or re.match(r"^\s*(?:out\s+)?of\s+\d", after):
             continue
@@ -1179,9 +1199,9 @@ def people_counts(text: str) -> list[tuple[int, str]]:
             and not _units_between(after[: people.end()])
             and not _family_of_tests(text, end + people.end())
         ):
-            out.append((value, "next to a people word"))
+            out.append((value, "next to a people word", start))
     for match in _LABEL_PAREN.finditer(text):
-        out.append((_int(match.group(1)), "in a label's brackets"))
+        out.append((_int(match.group(1)), "in a label's brackets", match.start(1)))
     for match in re.finditer(r"\b(one|two|three|four|five|six|seven|eight|nine)\s+", text, re.I):
         noun = re.match(rf"^{_PEOPLE}\b", text[match.end() :], re.I)
         if (
@@ -1189,7 +1209,7 @@ def people_counts(text: str) -> list[tuple[int, str]]:
             and not re.search(r"(?:than|least|most|every|per)\s*$", text[: match.start()], re.I)
             and not _family_of_tests(text, match.end() + noun.end())
         ):
-            out.append((_WORD_NUMBERS[match.group(1).lower()], "in words"))
+            out.append((_WORD_NUMBERS[match.group(1).lower()], "in words", match.start(1)))
     return out
 
 
@@ -1267,7 +1287,8 @@ def judge_prose(text: str, where: str, judge: _Judge) -> None:
     for sentence in re.split(r"(?<=[.])\s+", text):
         for match in _K_OF_N.finditer(sentence):
             k, n = _int(match.group(1)), _int(match.group(2))
-            later = [v for v, _ in people_counts(sentence[match.end() :])]
+            rest = sentence[match.end() :]
+            later = [v for v, _, at in people_counts_at(rest) if not _outside_n(rest, at)]
             for m in later:
                 if k + m <= n and _small(n - k - m, t):
                     judge.add(
@@ -1290,6 +1311,63 @@ def judge_prose(text: str, where: str, judge: _Judge) -> None:
             "extreme",
             "a maximum or minimum of person-level values is shown (it describes one person)",
         )
+
+
+_K_VERB = (
+    r"\w+ed|found|rose|fell|were|was|are|is|have|has|had|did|got|made|went|said|felt|gave"
+    r"|took|showed|became|stayed|left|met|came|saw|chose"
+)
+_NEGATION = re.compile(r"\b(?:not|no|none|never|without|yet\s+to)\b|n[’']t\b", re.IGNORECASE)
+_NOT_DESCRIPTIVE = frozenset(
+    {"who", "with", "that", "have", "has", "had", "were", "was", "the", "their", "them"}
+)
+
+
+def _outside_n(rest: str, at: int) -> bool:
+    """Whether a count ``m`` at ``rest[at:]``, said after "K of N ...", is said to be
+    outside the N, so that N - K - m means nothing: its clause denies what describes the
+    N. "14 of the 23 teachers who answered found it just right; 6 teachers in the returns
+    do not have an answer": the 6 are not among the 23 (23 answered, 6 did not; 29 in
+    all). The N's description is a clause on the N's people word ("teachers who
+    answered", "children with a follow-up") up to the first punctuation; the m's clause
+    runs to the next ``;``/``.``; a negation in it must deny, within the next four words,
+    a word of the N's description (the same 5-letter stem: "do not have an *answer*",
+    "*no follow*-up", "*without* a *follow*-up"). What the K did is not the N's
+    description: in "22 of 37 children returned; 2 did not return" (or "...; 13 still
+    attending") the 2 and the 13 are among the 37."""
+    head = re.split(r"[(;,.:]", rest[:at], maxsplit=1)[0]
+    described = re.match(
+        rf"^\s+(?:[a-z'’\-]+\s+){{0,2}}?{_PEOPLE}\s+(who|whose|that|with|having)\b(.*)$",
+        head,
+        re.IGNORECASE,
+    )
+    clause = re.split(r"[;.]", rest[at:], maxsplit=1)[0]
+    if described is None:
+        return False
+    # the description ends where the K's verb starts ("who answered | found ...",
+    # "with a follow-up | improved"): the relative clause keeps its own first verb
+    words = re.findall(r"[\w'’\-]+", described.group(2))
+    skip = 1 if described.group(1).lower() in ("who", "that") else 0
+    kept = words[:skip]
+    for word in words[skip:]:
+        if re.fullmatch(_K_VERB, word, re.IGNORECASE):
+            break
+        kept.append(word)
+
+    def stems(text: str) -> set[str]:
+        words = re.findall(r"[a-z]{4,}", text.lower())
+        return {
+            w[:5]
+            for w in words
+            if w not in _NOT_DESCRIPTIVE and not re.fullmatch(_PEOPLE, w, re.IGNORECASE)
+        }
+
+    wanted = stems(" ".join(kept))
+    for negation in _NEGATION.finditer(clause):
+        denied = " ".join(re.findall(r"[\w'’\-]+", clause[negation.end() :])[:4])
+        if wanted & stems(denied):
+            return True
+    return False
 
 
 def _near_number(text: str, fixed: FixedWording | None = None) -> bool:

@@ -236,14 +236,23 @@ def _three_digit_group(text: str, decimal: str | None) -> float:
         return float(text.replace(",", ""))
     if separator == ",":
         raise CellError(
-            f"a number: {text} is ambiguous (1234 or 1.234?) and no other cell in this file "
+            f"a number: {text} is ambiguous ({_plain(text.replace(',', ''))} or "
+            f"{_plain(text.replace(',', '.'))}?) and no other cell in this file "
             "shows whether a comma is a decimal point — write it without a thousands "
             "separator, with a decimal point"
         )
     raise CellError(
-        f"a number: {text} is ambiguous in a file that uses decimal commas (1234 or 1.234?) "
+        f"a number: {text} is ambiguous in a file that uses decimal commas "
+        f"({_plain(text.replace('.', ''))} or {_plain(text)}?) "
         "— write it without a thousands separator"
     )
+
+
+def _plain(text: str) -> str:
+    """A number's text as Python reads it, shortest form: ``1,250`` → ``1250``, ``1.250`` →
+    ``1.25``."""
+    number = float(text)
+    return str(int(number)) if number.is_integer() else repr(number)
 
 
 def _number(value: object, decimal: str | None = ".") -> float:
@@ -660,9 +669,11 @@ def _settle_percent_styles(
             values.append(number)
         else:
             values.append(None)
+            shown, whole = show_value(number), show_value(round(number * 100, 9))
             problem = (
-                f"expected a percentage: {show_value(number)} is ambiguous here (0.58 or 58%?) "
-                "because other rows use whole percentages — write it as 58 or 58%"
+                f"expected a percentage: {shown} is ambiguous here ({shown}% or {whole}%?) "
+                f"because other rows use whole percentages — write it as {whole} or {whole}% "
+                f"if you meant {whole}%"
             )
         problems[len(values) - 1] = problem
     return values, problems

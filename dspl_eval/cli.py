@@ -1,4 +1,4 @@
-"""The one entry point: ``dspl-eval demo|ingest|run|template|validate|audit``.
+"""The one entry point: ``dspl-eval init|demo|ingest|run|template|validate|audit|lab``.
 
 Exit status: 0 success; 1 when an initiative failed, a file could not be read, the term
 had problems, a PDF could not be written or a check found problems (the others still
@@ -10,6 +10,7 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,69 +48,268 @@ def _whole_number(name: str):
     return parse
 
 
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+TERM_HELP = (
+    "the term, named YYYY-YY-autumn|spring|summer (e.g. --term 2024-25-autumn: the autumn "
+    "term of the 2024-25 school year)"
+)
+DATA_HELP = (
+    "the data root holding raw/<term>/ and processed/<term>/ (default: %(default)s, relative "
+    "to the current folder; e.g. --data D:\\SEND\\data or --data ~/send-data)"
+)
+REPORTS_HELP = (
+    "where the report packs go: <reports>/<term>/commissioner/ and analyst/ (default: "
+    "%(default)s; e.g. --reports ~/send-reports)"
+)
+JOBS_HELP = (
+    "how many reports to work out at once, one worker process each (default: one per CPU "
+    "core; e.g. --jobs 2 on a busy laptop)"
+)
+THRESHOLD_HELP = (
+    "the suppression threshold: counts of people from 1 to N-1 are shown as c (default "
+    "%(default)s; e.g. --threshold 10 for a stricter rule)"
+)
+
+
 def _parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
-        prog="dspl-eval", description="Evaluation workbook for local SEND partnerships."
+        prog="dspl-eval",
+        description="Evaluation workbook for local SEND partnerships: termly returns in, "
+        "impact reports out.",
+        epilog=_examples(
+            "dspl-eval init                                  # data folders and the key",
+            "dspl-eval demo                                  # try it on synthetic data",
+            "dspl-eval ingest --term 2024-25-autumn",
+            "dspl-eval run --term 2024-25-autumn",
+            "dspl-eval audit reports/2024-25-autumn",
+            "dspl-eval <command> --help                      # each command's options",
+        ),
+        formatter_class=formatter,
     )
-    parser.add_argument("--version", action="version", version=f"dspl-eval {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"dspl-eval {__version__}",
+        help="print the version and stop (e.g. dspl-eval --version)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
 
-    demo = sub.add_parser("demo", help="write synthetic returns, ingest and report them")
-    demo.add_argument("--data", type=Path, default=DEMO_DATA)
-    demo.add_argument("--reports", type=Path, default=DEMO_REPORTS)
-    demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--scale", type=int, default=1, help="multiply the number of children")
-    demo.add_argument("--jobs", type=str, default=None)
+    def command(name: str, summary: str, *examples: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=summary,
+            description=summary[0].upper() + summary[1:] + ".",
+            epilog=_examples(*examples),
+            formatter_class=formatter,
+        )
+
+    init = command(
+        "init",
+        "create the data folders and a pseudonymisation key outside the repository",
+        "dspl-eval init",
+        "dspl-eval init --data D:\\SEND\\data",
+        "DSPL_EVAL_KEY_FILE=/secure/dspl.key dspl-eval init --data ~/send-data",
+    )
+    init.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="the data root to create, with raw/ and processed/ inside (default: %(default)s; "
+        "e.g. --data ~/send-data)",
+    )
+
+    demo = command(
+        "demo",
+        "write synthetic returns, ingest and report them",
+        "dspl-eval demo",
+        "dspl-eval demo --no-run                 # write and ingest the demo data only",
+        "dspl-eval demo --scale 100 --jobs 4     # 100 times more children, 4 workers",
+        "dspl-eval demo --data /tmp/demo --reports /tmp/demo-reports --seed 7",
+    )
     demo.add_argument(
-        "--threshold",
-        type=str,
-        default=str(DEFAULT_THRESHOLD),
-        help="suppression threshold: counts below it are suppressed (default 5)",
+        "--data",
+        type=Path,
+        default=DEMO_DATA,
+        help="where to write the synthetic returns (default: %(default)s; e.g. --data /tmp/demo)",
     )
-    demo.add_argument("--no-run", action="store_true", help="write and ingest only")
+    demo.add_argument(
+        "--reports",
+        type=Path,
+        default=DEMO_REPORTS,
+        help="where the demo packs go (default: %(default)s; e.g. --reports /tmp/demo-reports)",
+    )
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=1,
+        help="random seed of the synthetic data: the same seed, the same data (default "
+        "%(default)s; e.g. --seed 7)",
+    )
+    demo.add_argument(
+        "--scale",
+        type=int,
+        default=1,
+        help="multiply the number of children (default %(default)s; e.g. --scale 100)",
+    )
+    demo.add_argument("--jobs", type=str, default=None, help=JOBS_HELP)
+    demo.add_argument("--threshold", type=str, default=str(DEFAULT_THRESHOLD), help=THRESHOLD_HELP)
+    demo.add_argument(
+        "--no-run",
+        action="store_true",
+        help="write and ingest the demo data only, run no report (e.g. dspl-eval demo --no-run)",
+    )
 
-    ingest = sub.add_parser("ingest", help="clean and pseudonymise one term's returns")
-    ingest.add_argument("--term", required=True)
-    ingest.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ingest = command(
+        "ingest",
+        "clean and pseudonymise one term's returns",
+        "dspl-eval ingest --term 2024-25-autumn",
+        "dspl-eval ingest --term 2024-25-spring --data ~/send-data",
+    )
+    ingest.add_argument("--term", required=True, help=TERM_HELP)
+    ingest.add_argument("--data", type=Path, default=DEFAULT_DATA, help=DATA_HELP)
 
-    run = sub.add_parser("run", help="run the initiative reports for a term")
-    run.add_argument("--term", required=True)
-    run.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    run.add_argument("--reports", type=Path, default=DEFAULT_REPORTS)
-    run.add_argument("--initiative", nargs="+", choices=list(INITIATIVES), default=None)
-    run.add_argument("--jobs", type=str, default=None, help="worker processes (default: cores)")
+    run = command(
+        "run",
+        "run the initiative reports for a term",
+        "dspl-eval run --term 2024-25-autumn",
+        "dspl-eval run --term 2024-25-autumn --initiative elsa ebsa --pdf",
+        "dspl-eval run --term 2024-25-autumn --audience analyst --threshold 10",
+        "dspl-eval run --term 2024-25-autumn --data ~/send-data --reports ~/send-reports",
+    )
+    run.add_argument("--term", required=True, help=TERM_HELP)
+    run.add_argument("--data", type=Path, default=DEFAULT_DATA, help=DATA_HELP)
+    run.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help=REPORTS_HELP)
+    run.add_argument(
+        "--initiative",
+        nargs="+",
+        choices=list(INITIATIVES),
+        default=None,
+        metavar="KEY",
+        help=f"only these reports ({', '.join(INITIATIVES)}; default: all; e.g. "
+        "--initiative elsa ebsa)",
+    )
+    run.add_argument("--jobs", type=str, default=None, help=JOBS_HELP)
     run.add_argument(
         "--audience",
         choices=AUDIENCES,
         default="commissioner",
-        help="which edition to build: reports/<term>/<audience>/ (default commissioner)",
+        help="which edition to build: commissioner (suppressed, to send) or analyst "
+        "(unsuppressed, not for circulation), in reports/<term>/<audience>/ (default "
+        "%(default)s; e.g. --audience analyst)",
     )
-    run.add_argument("--pdf", action="store_true", help="also print each report to PDF")
     run.add_argument(
-        "--threshold",
-        type=str,
-        default=str(DEFAULT_THRESHOLD),
-        help="suppression threshold: counts below it are suppressed (default 5)",
+        "--pdf",
+        action="store_true",
+        help="also print each report to PDF with Chromium, Chrome or Edge (e.g. "
+        "dspl-eval run --term 2024-25-autumn --pdf)",
+    )
+    run.add_argument("--threshold", type=str, default=str(DEFAULT_THRESHOLD), help=THRESHOLD_HELP)
+
+    template = command(
+        "template",
+        "write a data-capture workbook for schools",
+        'dspl-eval template ebsa --out ebsa_return.xlsx --school "Oakfield Primary" '
+        "--term 2024-25-autumn",
+        "dspl-eval template nurture --out nurture_return.xlsx",
+    )
+    template.add_argument(
+        "key",
+        choices=list(INITIATIVES),
+        metavar="initiative",
+        help=f"which initiative's return ({', '.join(INITIATIVES)}; e.g. ebsa)",
+    )
+    template.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="the workbook to write, ending in .xlsx (e.g. --out ebsa_return.xlsx)",
+    )
+    template.add_argument(
+        "--school",
+        default=None,
+        help='the school the template is for (e.g. --school "Oakfield Primary")',
+    )
+    template.add_argument(
+        "--term",
+        default=None,
+        help="the term the return is for (e.g. --term 2024-25-autumn)",
     )
 
-    template = sub.add_parser("template", help="write a data-capture workbook for schools")
-    template.add_argument("key", choices=list(INITIATIVES))
-    template.add_argument("--out", type=Path, required=True)
-    template.add_argument("--school", default=None)
-    template.add_argument("--term", default=None)
+    validate = command(
+        "validate",
+        "check a return before it is sent",
+        "dspl-eval validate ebsa_return.xlsx --initiative ebsa",
+        'dspl-eval validate "Oakfield ELSA autumn.csv" --initiative elsa',
+    )
+    validate.add_argument(
+        "file", type=Path, help="the return to check, .xlsx, .xls or .csv (e.g. ebsa_return.xlsx)"
+    )
+    validate.add_argument(
+        "--initiative",
+        required=True,
+        choices=list(INITIATIVES),
+        metavar="KEY",
+        help=f"the initiative it is a return for ({', '.join(INITIATIVES)}; e.g. "
+        "--initiative ebsa)",
+    )
 
-    validate = sub.add_parser("validate", help="check a return before it is sent")
-    validate.add_argument("file", type=Path)
-    validate.add_argument("--initiative", required=True, choices=list(INITIATIVES))
-
-    audit = sub.add_parser("audit", help="check reports for anything that could leak")
-    audit.add_argument("report_dir", type=Path)
+    audit = command(
+        "audit",
+        "check reports for anything that could leak",
+        "dspl-eval audit reports/2024-25-autumn           # audits its commissioner pack",
+        "dspl-eval audit reports/2024-25-autumn/commissioner --data ~/send-data",
+    )
+    audit.add_argument(
+        "report_dir",
+        type=Path,
+        help="a pack folder, or reports/<term> for its commissioner pack (e.g. "
+        "reports/2024-25-autumn)",
+    )
     audit.add_argument(
         "--data",
         type=Path,
         default=None,
-        help="data root whose raw/processed data to look for (default: "
-        "data, or data/demo for demo reports)",
+        help="data root whose raw/processed data to look for (default: data, or data/demo "
+        "for demo reports; e.g. --data ~/send-data)",
+    )
+
+    lab = command(
+        "lab",
+        "open JupyterLab on a working copy of the report notebooks",
+        "dspl-eval lab                             # copies to data/notebooks/",
+        "dspl-eval lab --data data/demo            # notebooks that read the demo data",
+        "dspl-eval lab --dir ~/send-notebooks --no-browser",
+        "dspl-eval lab --refresh                   # replace the copies with the packaged ones",
+    )
+    lab.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="the data root the notebooks read (their data_dir parameter); the working "
+        "copy goes in <data>/notebooks/ (default: %(default)s; e.g. --data data/demo)",
+    )
+    lab.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="put the working copy here instead (never inside the package; e.g. "
+        "--dir ~/send-notebooks)",
+    )
+    lab.add_argument(
+        "--refresh",
+        action="store_true",
+        help="overwrite existing working copies with the packaged notebooks (your edits "
+        "to them are lost; e.g. dspl-eval lab --refresh)",
+    )
+    lab.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="start JupyterLab without opening a browser; it prints the address "
+        "(e.g. dspl-eval lab --no-browser)",
     )
     return parser
 
@@ -140,9 +340,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DsplEvalError as error:
         print(f"dspl-eval {args.command}: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("dspl-eval: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as interrupt:  # the run has tidied up: one line, exit 130
+        print(_interrupted_line(args, interrupt), file=sys.stderr, flush=True)
         return 130
+
+
+def _interrupted_line(args: argparse.Namespace, interrupt: KeyboardInterrupt) -> str:
+    from dspl_eval.paths import interrupted_message  # light: Ctrl-C may come mid-import
+
+    runner = sys.modules.get("dspl_eval.runner")
+    if runner is not None and isinstance(interrupt, getattr(runner, "RunInterrupted", ())):
+        return str(interrupt)
+    if args.command == "run":
+        try:
+            return interrupted_message(args.reports, args.term, args.audience)
+        except DsplEvalError:
+            pass
+    if args.command in ("run", "demo"):
+        return "interrupted: nothing was published"
+    return "interrupted"
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -242,7 +458,133 @@ def _audit(args: argparse.Namespace) -> int:
     return audit_main(report_dir, args.data)
 
 
+def _init(args: argparse.Namespace) -> int:
+    for line in init_data(args.data):
+        print(line)
+    return 0
+
+
+def init_data(data: Path) -> list[str]:
+    """Create ``<data>/raw`` and ``<data>/processed`` and, unless one exists, a key file
+    (``$DSPL_EVAL_KEY_FILE``, default ``~/.config/dspl-eval/key``: 64 hex characters,
+    mode 0600, never inside the repository or the package, never overwritten). Returns
+    what was done and the next steps, one line each."""
+    import os
+    import secrets
+
+    from dspl_eval.paths import PROJECT_ROOT, key_file
+
+    data = Path(data)
+    lines = []
+    for folder in (data / "raw", data / "processed"):
+        existed = folder.is_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        lines.append(f"{'kept' if existed else 'created'} {folder}")
+    key = key_file()
+    if os.environ.get("DSPL_EVAL_KEY"):
+        lines.append("the key comes from the DSPL_EVAL_KEY environment variable; no key file made")
+    elif key.exists():
+        lines.append(f"kept the existing key file {key} (a key is never overwritten)")
+    else:
+        if key.resolve().is_relative_to(PROJECT_ROOT.resolve()):
+            raise ConfigError(
+                f"the key file {key} would be inside {PROJECT_ROOT}: set DSPL_EVAL_KEY_FILE "
+                "to a path outside it (e.g. in your home folder)"
+            )
+        key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle = os.open(key, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(handle, "w", encoding="ascii") as out:
+            out.write(secrets.token_hex(32) + "\n")
+        os.chmod(key, 0o600)  # whatever the umask
+        lines.append(
+            f"created the pseudonymisation key {key} (readable by you only): keep it safe "
+            "and back it up; every term must use the same key"
+        )
+    example = "2024-25-autumn"
+    option = "" if data == DEFAULT_DATA else f" --data {data}"
+    lines += [
+        "next steps:",
+        f"  1. put each school's return in {data / 'raw' / example / '<initiative>'} "
+        f"(initiative: {', '.join(INITIATIVES)})",
+        f"  2. dspl-eval ingest --term {example}{option}",
+        f"  3. dspl-eval run --term {example}{option}",
+        "  (dspl-eval demo shows the whole thing on synthetic data first)",
+    ]
+    return lines
+
+
+def _lab(args: argparse.Namespace) -> int:
+    folder = prepare_lab(args.data, args.dir, refresh=args.refresh)
+    return start_lab(folder, no_browser=args.no_browser)
+
+
+_DATA_DIR_LINE = re.compile(r"^data_dir\s*(?::[^=]*)?=[^#\n]*(#.*)?$", re.MULTILINE)
+
+
+def prepare_lab(data: Path, folder: Path | None = None, refresh: bool = False) -> Path:
+    """Copy the packaged notebooks to a working folder (default ``<data>/notebooks``) with
+    their ``data_dir`` parameter pointing at ``data``. Existing copies are kept (they may
+    hold the analyst's edits) unless ``refresh``. The folder is never inside the package,
+    and holds a ``.gitignore`` of ``*`` so git never takes up a copy with its outputs."""
+    import nbformat
+
+    from dspl_eval.paths import NOTEBOOKS_DIR, PACKAGE_DIR, lab_dir
+
+    data = Path(data).expanduser().resolve()
+    folder = Path(folder).expanduser().resolve() if folder else lab_dir(data)
+    if folder.is_relative_to(PACKAGE_DIR) or folder.is_relative_to(NOTEBOOKS_DIR.resolve()):
+        raise ConfigError(
+            f"{folder} is inside the dspl-eval package: the packaged notebooks are the "
+            "originals the batch runs; choose a folder in your data area (--dir)"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# working copies of the report notebooks: outputs may hold pupil "
+                          "data, never commit them\n*\n", encoding="utf-8")  # fmt: skip
+    packaged = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+    if not packaged:
+        raise ConfigError(f"no notebooks in {NOTEBOOKS_DIR}: reinstall dspl-eval")
+    for original in packaged:
+        copy = folder / original.name
+        if copy.exists() and not refresh:
+            print(f"kept your copy {copy} (dspl-eval lab --refresh replaces it)")
+            continue
+        notebook = nbformat.read(original, as_version=4)
+        for cell in notebook.cells:
+            if "parameters" in cell.metadata.get("tags", []):
+                cell.source = _DATA_DIR_LINE.sub(
+                    lambda m: (
+                        f"data_dir: str = {str(data)!r}  "
+                        + (m.group(1) or "# data root holding raw/ and processed/")
+                    ),
+                    cell.source,
+                )
+        nbformat.write(notebook, copy)
+        print(f"copied {original.name} to {copy} (data_dir = {data})")
+    return folder
+
+
+def start_lab(folder: Path, no_browser: bool = False) -> int:
+    """Start JupyterLab (this Python's) on ``folder``; its exit status."""
+    import importlib.util
+    import subprocess
+
+    if importlib.util.find_spec("jupyterlab") is None:
+        raise ConfigError("JupyterLab is not installed here: pip install jupyterlab")
+    command = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={folder}"]
+    if no_browser:
+        command.append("--no-browser")
+    print(f"starting JupyterLab on {folder} (Ctrl-C twice to stop it)", flush=True)
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0
+
+
 _COMMANDS = {
+    "init": _init,
+    "lab": _lab,
     "demo": _demo,
     "ingest": _ingest,
     "run": _run,
@@ -251,5 +593,17 @@ _COMMANDS = {
     "audit": _audit,
 }
 
+
+def console() -> int:
+    """The ``dspl-eval`` program: :func:`main`, and once interrupted, a further Ctrl-C
+    while Python shuts down changes nothing (the exit status stays 130)."""
+    code = main()
+    if code == 130:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())

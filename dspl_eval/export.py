@@ -6,7 +6,8 @@
 - :func:`notebook_to_html` — an executed notebook to the HTML of a report; refuses (raises
   :class:`~dspl_eval.errors.DisclosureError`) to return a page that would load anything
   from the network.
-- :func:`write_pdf` — print a report to PDF with Debian's headless ``chromium``.
+- :func:`write_pdf` — print a report to PDF with headless Chromium, Chrome or Edge
+  (:func:`find_chromium`).
 - :func:`find_external_resources` — the network loads an HTML page would make (used by the
   above and by the tests).
 - :func:`report_css` — the house style, for pages made without nbconvert (the index).
@@ -31,6 +32,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 from html.parser import HTMLParser
@@ -62,7 +64,7 @@ TEMPLATE_DIR = TEMPLATES_DIR / TEMPLATE_NAME
 LANGUAGE = "en-GB"
 
 #: Where :func:`find_chromium` looks, in order (after ``$DSPL_EVAL_CHROMIUM``).
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")  # see find_chromium
 PDF_TIMEOUT_SECONDS = 120.0
 
 _lock = threading.Lock()  # an HTMLExporter re-registers filters on each call: not thread-safe
@@ -282,16 +284,71 @@ def find_external_resources(html: str) -> list[str]:
 # --- PDF ------------------------------------------------------------------------------
 
 
+#: the browser programs :func:`find_chromium` looks for on the PATH, in order
+CHROMIUM_NAMES = (
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "chrome",
+    "msedge",
+    "microsoft-edge",
+    "microsoft-edge-stable",
+)
+
+#: what to install, said when no browser is found
+CHROMIUM_INSTALL = (
+    "cannot print to PDF: Chromium was not found (nor Google Chrome or Microsoft Edge, on "
+    "the PATH or where they are usually installed). Install one: on Windows, Microsoft "
+    "Edge (already there on Windows 10 and 11) or Google Chrome from "
+    "https://www.google.com/chrome/; on macOS, Google Chrome (or brew install --cask "
+    "chromium); on Debian or Ubuntu, sudo apt-get install chromium; or set "
+    "DSPL_EVAL_CHROMIUM to the browser program's full path"
+)
+
+
+def _installed_browsers() -> list[Path]:
+    """The usual install paths of Chrome, Edge and Chromium on Windows and macOS (and
+    Debian's, should the PATH not hold it)."""
+    found: list[Path] = [Path("/usr/bin/chromium"), Path("/snap/bin/chromium")]
+    if sys.platform == "darwin":
+        for root in (Path("/Applications"), Path.home() / "Applications"):
+            found += [
+                root / "Google Chrome.app/Contents/MacOS/Google Chrome",
+                root / "Chromium.app/Contents/MacOS/Chromium",
+                root / "Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+            ]
+    if os.name == "nt":
+        roots = [
+            os.environ.get(name)
+            for name in ("PROGRAMFILES", "PROGRAMFILES(X86)", "LOCALAPPDATA", "PROGRAMW6432")
+        ]
+        for root in filter(None, roots):
+            found += [
+                Path(root) / "Google/Chrome/Application/chrome.exe",
+                Path(root) / "Microsoft/Edge/Application/msedge.exe",
+                Path(root) / "Chromium/Application/chrome.exe",
+            ]
+    return found
+
+
 def find_chromium() -> str | None:
-    """Path of a headless-capable Chromium: ``$DSPL_EVAL_CHROMIUM``, else Debian's
-    ``/usr/bin/chromium``, else ``chromium``/``chromium-browser`` on the PATH; ``None``."""
+    """Path of a headless-capable Chromium-family browser: ``$DSPL_EVAL_CHROMIUM``; else
+    the first of :data:`CHROMIUM_NAMES` on the PATH (chromium, chromium-browser,
+    google-chrome, chrome, msedge ...); else the usual Windows and macOS install paths
+    (Program Files / Local AppData ``Google/Chrome``, ``Microsoft/Edge``; ``/Applications``
+    ``Google Chrome.app``, ``Chromium.app``, ``Microsoft Edge.app``); else ``None`` (and
+    :data:`CHROMIUM_INSTALL` says what to install)."""
     override = os.environ.get("DSPL_EVAL_CHROMIUM")
     if override:
-        return override if os.access(override, os.X_OK) else None
-    for candidate in CHROMIUM_CANDIDATES:
-        found = shutil.which(candidate)
+        return override if os.path.isfile(override) and os.access(override, os.X_OK) else None
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
         if found:
             return found
+    for path in _installed_browsers():
+        if path.is_file() and os.access(path, os.X_OK):
+            return str(path)
     return None
 
 
@@ -308,11 +365,7 @@ def write_pdf(html_path: Path, pdf_path: Path, timeout: float = PDF_TIMEOUT_SECO
         raise DsplEvalError(f"cannot print {html_path} to PDF: no such file")
     chromium = find_chromium()
     if chromium is None:
-        raise DsplEvalError(
-            "cannot print to PDF: Chromium was not found (looked for /usr/bin/chromium and "
-            "chromium on the PATH); install Debian's chromium package "
-            "(apt-get install chromium) or set DSPL_EVAL_CHROMIUM"
-        )
+        raise DsplEvalError(CHROMIUM_INSTALL)
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=pdf_path.parent, prefix=f".{pdf_path.name}.")
     os.close(handle)

@@ -31,8 +31,16 @@ threshold; an exact p-value needs every count behind it (the discordant cells to
 or at least the threshold, and publishing it publishes those counts; a cost per outcome
 publishes the outcome's count. The analyst edition issues everything as it is.
 
-Issued values are :class:`Issued` objects; the renderers in :mod:`dspl_eval.report_render`
-and :mod:`dspl_eval.reporting` refuse bare numbers in count cells of a commissioner table.
+Issued values are :class:`Issued` objects. The table renderer in :mod:`dspl_eval.reporting`
+(``gated_table`` / ``show_table``) refuses bare numbers and any table the gate did not
+issue; charts for commissioners take only issued tables (:mod:`dspl_eval.plots`).
+
+Limits, stated plainly: the intruder is assumed to know which people share a pattern of
+cells (the strongest assumption) but not the people themselves; bounds of hidden cells are
+found by linear programmes, whose range contains the integer range (no case where they
+differ was found by the exhaustive intruder in ``tests/test_gate.py``); every report has its
+own gate, so figures are consistent within a report and its index entry, and different
+initiatives count different people.
 """
 
 from __future__ import annotations
@@ -368,15 +376,54 @@ def attack(
         rows, cols = np.nonzero((diff > 0) & (diff < threshold) & (overlap > 0))
         if len(rows) and determined((compared[rows] & ~compared[cols]).astype(float)).any():
             return "the difference of two published figures"
+    hidden_sizes = (a_hid * sizes).sum(axis=1) if n_hid else np.zeros(0)
     for k, s in enumerate(hid):
         if reasons[s] == PROTECTS:
             continue  # known to be ≥ threshold: pinning it reveals no small group itself
         v = a_hid[k]
-        if determined(v[None, :])[0] or _pinned(v, len(s), a_eq, b_eq, a_hid, low, high):
+        if determined(v[None, :])[0]:
+            return "a suppressed cell"
+        if _one_step_free(k, a_eq, a_hid, sizes, hidden_sizes, low, high):
+            continue
+        if _pinned(v, len(s), a_eq, b_eq, a_hid, low, high):
             return "a suppressed cell"
     if n_pub and _small_union_in_row_space(a_eq, sizes, threshold):
         return "a group made of several published figures"
     return None
+
+
+def _one_step_free(
+    k: int,
+    a_eq: np.ndarray,
+    a_hid: np.ndarray,
+    sizes: np.ndarray,
+    hidden_sizes: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+) -> bool:
+    """A quick proof that hidden cell ``k`` is not pinned: one person moved between two
+    atoms in exactly the same published cells keeps every published count, keeps every
+    hidden cell within its bounds and changes cell ``k`` by one (starting from the true
+    sizes, which fit everything). When no such move exists the linear programmes decide."""
+    inside = a_hid[k] > 0
+    published_pattern = [tuple(col) for col in a_eq.T.astype(int)] if len(a_eq) else None
+    groups: dict[tuple, list[int]] = {}
+    for atom in range(len(sizes)):
+        key = published_pattern[atom] if published_pattern is not None else ()
+        groups.setdefault(key, []).append(atom)
+    for atoms in groups.values():
+        ins = [a for a in atoms if inside[a]]
+        outs = [a for a in atoms if not inside[a]]
+        for a in ins:
+            for b in outs:
+                for source, target in ((a, b), (b, a)):
+                    if sizes[source] < 1:
+                        continue
+                    change = a_hid[:, target] - a_hid[:, source]
+                    moved = hidden_sizes + change
+                    if np.all(moved >= low) and np.all(moved <= high):
+                        return True
+    return False
 
 
 def _small_union_in_row_space(a_eq: np.ndarray, sizes: np.ndarray, threshold: int) -> bool:

@@ -57,8 +57,9 @@ def load_key(data_root: Path | None = None) -> Key:
     if data_root is not None and is_demo(data_root):
         return Key(DEMO_KEY, "the built-in DEMO key (not secret: synthetic data only)")
     raise ConfigError(
-        "no pseudonymisation key: set DSPL_EVAL_KEY, or create a key file outside the "
-        f"repository, e.g. mkdir -p ~/.config/dspl-eval && python -c 'import secrets; "
+        "no pseudonymisation key: run `dspl-eval init` (it creates a key file outside the "
+        "repository), set DSPL_EVAL_KEY, or create a key file yourself, e.g. mkdir -p "
+        "~/.config/dspl-eval && python -c 'import secrets; "
         f"print(secrets.token_hex(32))' > {DEFAULT_KEY_FILE} (keep it safe: the same key "
         "must be used every term)"
     )

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import html
 import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from dspl_eval.ingest import _atomic_write
 from dspl_eval.initiatives import INITIATIVES
@@ -292,6 +296,279 @@ INDEX_CSS = """
 """
 
 
+# ----------------------------------------------------------------------------- summary.xlsx
+# The reports publish display strings ("+14.6", "−15.8", "58% (45% to 70%)", "p < .001").
+# summary.xlsx splits each into numbers in their own columns with a number format that
+# shows them as the report did. A string is only ever turned into numbers when writing
+# those numbers back in the report's style gives the very same string; anything else
+# stays as the text it was (never a changed value).
+
+SUPPRESSED, NOT_AVAILABLE, NOT_APPLICABLE = "c", "x", "z"
+SYMBOLS = {
+    SUPPRESSED: "suppressed: a count below the suppression threshold, or a figure that would "
+    "let one be worked out (with it every figure computed from those people: their mean, "
+    "change, interval and p-value)",
+    NOT_AVAILABLE: "not available: the figure could not be computed (too few people, or no "
+    "variation), or the interval does not exist",
+    NOT_APPLICABLE: "not applicable",
+}
+
+_TOKEN = re.compile(
+    r"(?P<sign>[+\-−]?)(?P<money>£?)(?P<whole>\d{1,3}(?:,\d{3})+|\d+|)(?:\.(?P<dec>\d+))?"
+    r"(?P<unit>%| points?)?"
+)
+_P = re.compile(r"p (?P<relation>[=<]) (?P<value>\d*\.\d+)")
+_ESTIMATE_INTERVAL = re.compile(r"(?P<estimate>[^()]+?) \((?P<low>[^()]+?) to (?P<high>[^()]+)\)")
+
+
+@dataclass(frozen=True)
+class Number:
+    """One number of a display string and how the report wrote it.
+
+    ``value`` is the number as shown (58% → 58, never 0.58: percentages stay on the 0-100
+    scale the report used, with a ``%`` in the number format); ``plus`` for an explicit
+    ``+``, ``minus`` the minus sign used (U+2212 or a hyphen), ``bare`` for ``.003``
+    written without its leading zero, ``grouped`` for thousands commas."""
+
+    value: int | float
+    decimals: int = 0
+    plus: bool = False
+    negative: bool = False
+    minus: str = "−"
+    money: bool = False
+    grouped: bool = False
+    bare: bool = False
+    unit: str = ""  # "", "%", " points", " point"
+
+    def text(self) -> str:
+        """The number written back as the report wrote it."""
+        size = abs(self.value)
+        body = f"{size:,.{self.decimals}f}" if self.grouped else f"{size:.{self.decimals}f}"
+        if self.bare and body.startswith("0."):
+            body = body[1:]
+        sign = self.minus if self.negative else "+" if self.plus else ""
+        return f"{sign}{'£' if self.money else ''}{body}{self.unit}"
+
+    @property
+    def number_format(self) -> str:
+        """An Excel number format that shows ``value`` as the report did (``+0.0;"−"0.0``,
+        ``0"%"``, ``"£"#,##0``, ``0.000``)."""
+        core = ("#,##0" if self.grouped else "0") + (
+            "." + "0" * self.decimals if self.decimals else ""
+        )
+        money = '"£"' if self.money else ""
+        unit = f'"{self.unit}"' if self.unit else ""
+        positive = ("+" if self.plus else "") + money + core + unit
+        negative = ('"−"' if self.minus == "−" else "-") + money + core + unit
+        return f"{positive};{negative}"
+
+
+def _number(text: str) -> Number | None:
+    match = _TOKEN.fullmatch(text)
+    if match is None or not (match["whole"] or match["dec"]):
+        return None
+    whole, dec = match["whole"], match["dec"] or ""
+    magnitude = float(f"{whole.replace(',', '') or '0'}.{dec or '0'}")
+    negative = match["sign"] in ("-", "−")
+    value: int | float = magnitude if dec else int(magnitude)
+    number = Number(
+        value=-value if negative else value,
+        decimals=len(dec),
+        plus=match["sign"] == "+",
+        negative=negative,
+        minus=match["sign"] if negative else "−",
+        money=bool(match["money"]),
+        grouped="," in whole or bool(match["money"]),
+        bare=not whole,
+        unit=match["unit"] or "",
+    )
+    return number if number.text() == text else None
+
+
+@dataclass(frozen=True)
+class Figure:
+    """What a published cell holds: ``kind`` is ``blank``, ``symbol`` (c, x, z), ``count``
+    (an int), ``float`` (a number already), ``number`` (a string of one), ``interval``
+    (low to high), ``estimate`` (estimate with its interval), ``p`` (``relation`` ``=`` or
+    ``<``) or ``text`` (left as it is)."""
+
+    kind: str
+    raw: object
+    numbers: tuple[Number, ...] = ()
+    relation: str = ""
+
+    def text(self) -> str:
+        """The display string rebuilt from the numbers (the round trip)."""
+        n = self.numbers
+        if self.kind == "number":
+            return n[0].text()
+        if self.kind == "interval":
+            return f"{n[0].text()} to {n[1].text()}"
+        if self.kind == "estimate":
+            return f"{n[0].text()} ({n[1].text()} to {n[2].text()})"
+        if self.kind == "p":
+            return f"p {self.relation} {n[0].text()}"
+        return "" if self.raw is None else str(self.raw)
+
+
+def parse_figure(value: object) -> Figure:
+    """A published cell as numbers: ``"+9.5 to +19.7"`` → an interval of 9.5 and 19.7,
+    ``"p < .001"`` → 0.001 with relation ``<``, ``"£1,221"`` → 1221. Strings that do not
+    rebuild exactly (:meth:`Figure.text`) stay text.
+
+    >>> parse_figure("58% (45% to 70%)").numbers[2].value
+    70
+    >>> parse_figure("−15.8").numbers[0].value
+    -15.8
+    """
+    if value is None or value == "":
+        return Figure("blank", value)
+    if isinstance(value, bool):
+        return Figure("text", value)
+    if isinstance(value, int):
+        return Figure("count", value)
+    if isinstance(value, float):
+        return Figure("float", value)
+    text = str(value)
+    if text in SYMBOLS:
+        return Figure("symbol", text)
+    if (number := _number(text)) is not None:
+        return Figure("number", value, (number,))
+    if (p := _P.fullmatch(text)) is not None and (number := _number(p["value"])) is not None:
+        return _checked(Figure("p", value, (number,), p["relation"]))
+    if (match := _ESTIMATE_INTERVAL.fullmatch(text)) is not None:
+        parts = tuple(_number(match[k]) for k in ("estimate", "low", "high"))
+        if all(parts):
+            return _checked(Figure("estimate", value, parts))  # type: ignore[arg-type]
+    if text.count(" to ") == 1:
+        parts = tuple(_number(t) for t in text.split(" to "))
+        if all(parts):
+            return _checked(Figure("interval", value, parts))  # type: ignore[arg-type]
+    return Figure("text", value)
+
+
+def _checked(figure: Figure) -> Figure:
+    return figure if figure.text() == figure.raw else Figure("text", figure.raw)
+
+
+@dataclass(frozen=True)
+class XCell:
+    """A cell of summary.xlsx: its value and number format (None: General / text)."""
+
+    value: object
+    number_format: str | None = None
+
+
+_CI_WORDS = (re.compile(r"95% CI;\s*"), re.compile(r",\s*95% CI"), re.compile(r"\s*\(95% CI\)"))
+
+
+def _estimate_header(header: str) -> str:
+    for words in _CI_WORDS:
+        header = words.sub("", header)
+    return header.strip() or "Estimate"
+
+
+def numeric_table(table: dict) -> tuple[list[str], list[list[XCell]], list[str]]:
+    """A published table as headers, rows of :class:`XCell` and its count headers.
+
+    Each column of statistics becomes numbers: a column of intervals becomes ``…: lower``
+    and ``…: upper``; a column of estimates with intervals becomes the estimate, ``…:
+    lower 95% CI`` and ``…: upper 95% CI``; a column of p-values becomes ``…: value`` and
+    ``…: = or <`` (``<`` for ``p < .001``, stored as 0.001). A suppressed cell is ``c`` in
+    every column it becomes. A column with any other text stays as it was. The first
+    column (row labels) is always text.
+    """
+    columns = list(table["columns"])
+    rows = [list(r) + [None] * (len(columns) - len(r)) for r in table["rows"]]
+    counts = set(table.get("counts") or [])
+    headers: list[str] = []
+    out_rows: list[list[XCell]] = [[] for _ in rows]
+    count_headers: list[str] = []
+    for k, column in enumerate(columns):
+        figures = [parse_figure(r[k]) for r in rows]
+        kinds = {f.kind for f in figures} - {"blank", "symbol"}
+        shape = _shape(kinds) if k > 0 else None
+        if shape is None:  # text (or counts) as they were
+            headers.append(_count_header(column, table))
+            if column in counts:
+                count_headers.append(headers[-1])
+            for out, figure in zip(out_rows, figures, strict=True):
+                out.append(_as_is(figure))
+            continue
+        headers.extend(_split_headers(column, shape))
+        for out, figure in zip(out_rows, figures, strict=True):
+            out.extend(_split_cells(figure, shape))
+    return _unique(headers), out_rows, count_headers
+
+
+def _shape(kinds: set[str]) -> str | None:
+    if not kinds or "text" in kinds:
+        return None
+    if kinds <= {"number", "float", "count"}:
+        return "number" if kinds & {"number", "float"} else None
+    if kinds <= {"estimate", "number", "float"}:
+        return "estimate"
+    if kinds == {"interval"}:
+        return "interval"
+    if kinds == {"p"}:
+        return "p"
+    return None
+
+
+def _split_headers(column: str, shape: str) -> list[str]:
+    if shape == "number":
+        return [column]
+    if shape == "interval":
+        return [f"{column}: lower", f"{column}: upper"]
+    if shape == "estimate":
+        base = _estimate_header(column)
+        return [base, f"{base}: lower 95% CI", f"{base}: upper 95% CI"]
+    return [f"{column}: value", f"{column}: = or <"]
+
+
+def _split_cells(figure: Figure, shape: str) -> list[XCell]:
+    width = {"number": 1, "interval": 2, "estimate": 3, "p": 2}[shape]
+    if figure.kind in ("blank", "symbol"):
+        symbol = figure.raw if figure.kind == "symbol" else NOT_AVAILABLE
+        return [XCell(symbol)] * width
+    if figure.kind == "count":
+        return [XCell(figure.raw, "#,##0")]
+    if figure.kind == "float":
+        return [XCell(figure.raw, "General")] + [XCell(NOT_AVAILABLE)] * (width - 1)
+    if shape == "p":
+        p = figure.numbers[0]
+        return [XCell(p.value, "0." + "0" * max(p.decimals, 1)), XCell(figure.relation)]
+    cells = [XCell(n.value, n.number_format) for n in figure.numbers]
+    return cells + [XCell(NOT_AVAILABLE)] * (width - len(cells))
+
+
+def _as_is(figure: Figure) -> XCell:
+    if figure.kind == "blank":
+        return XCell("" if figure.raw == "" else NOT_AVAILABLE)
+    if figure.kind == "count":
+        return XCell(figure.raw, "#,##0")
+    return XCell(figure.raw)
+
+
+def _unique(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for header in headers:
+        text = str(header) if header not in (None, "") else "Column"
+        if text.lower() in seen:
+            seen[text.lower()] += 1
+            text = f"{text} ({seen[text.lower()]})"
+        seen.setdefault(text.lower(), 1)
+        out.append(text)
+    return out
+
+
+CONTENTS_SHEET, HEADLINES_SHEET, NOTES_SHEET = "Contents", "Headlines", "Notes"
+_TITLE = Font(bold=True, size=14)
+_BOLD = Font(bold=True)
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
 def write_summary_xlsx(
     path: Path,
     term: str,
@@ -302,14 +579,23 @@ def write_summary_xlsx(
     meta: dict | None = None,
     processed: Path | None = None,
 ) -> Path:
-    """``summary.xlsx``: a contents sheet, then each headline table on its own titled sheet.
+    """``summary.xlsx``, laid out as the Government Analysis Function's "releasing
+    statistics in spreadsheets" guidance asks: a cover sheet with the contents
+    (``Contents``), a one-page ``Headlines`` sheet (each report's headline sentences,
+    ready to paste), a ``Notes`` sheet (symbols, threshold, edition, term), then one table
+    per sheet, each starting in A1 with its title, in an Excel table, with no merged cells
+    and no blank rows inside the table.
 
-    The workbook's keywords carry the page metadata
-    (``dspl-eval-edition=...;dspl-eval-term=...;dspl-eval-threshold=...``) and the
-    contents sheet says the same in words (the data fingerprint is left out: a 64-digit
-    hex string in a workbook reads as a file hash to the audit). Cells naming a raw return
-    file (with ``processed`` given) are written as "Return N".
+    Statistics are numbers with number formats (see :func:`numeric_table`); suppressed
+    cells keep the symbol ``c`` (and ``x``, ``z``) as text. The workbook's keywords carry
+    the page metadata (``dspl-eval-edition=...;dspl-eval-term=...;dspl-eval-threshold=...``)
+    and the first sheet says the same in words and as ``dspl-eval-…`` rows (the data
+    fingerprint is left out: a 64-digit hex string in a workbook reads as a file hash to
+    the audit). Cells naming a raw return file (with ``processed`` given) are written as
+    "Return N". Charts are not included: the reports' summary payload carries no images.
     """
+    from dspl_eval.term_check import return_labels
+
     meta = {"edition": audience, "term": term, "threshold": threshold, **(meta or {})}
     meta.pop("initiative", None)
     validation = _validation(processed) if processed is not None else {}
@@ -319,47 +605,168 @@ def write_summary_xlsx(
         f"dspl-eval-{k}={meta[k]}" for k in ("edition", "term", "threshold")
     )
     contents = book.active
-    contents.title = "Contents"
-    contents["A1"] = f"SEND partnership evaluation: headline tables, {term} ({audience})"
-    contents["A1"].font = Font(bold=True, size=14)
-    contents["A2"] = f"Edition: {audience}. Term: {term}. Suppression threshold: {threshold}."
-    contents["A3"] = SYMBOLS_NOTE
-    contents.append([])
-    contents.append(["Sheet", "Initiative", "Table"])
-    for cell in contents[5]:
-        cell.font = Font(bold=True)
-    used: set[str] = {"Contents"}
-    from dspl_eval.term_check import return_labels
-
+    contents.title = CONTENTS_SHEET
+    headlines = book.create_sheet(HEADLINES_SHEET)
+    notes = book.create_sheet(NOTES_SHEET)
+    used: set[str] = {CONTENTS_SHEET, HEADLINES_SHEET, NOTES_SHEET}
+    listed: list[tuple[str, str, str]] = [
+        (HEADLINES_SHEET, "All", "Headlines: the headline sentences of each report"),
+        (NOTES_SHEET, "All", "Notes: symbols, suppression threshold, edition and term"),
+    ]
+    table_notes: list[tuple[str, str]] = []
+    headline_rows: list[list[str]] = []
     for result in results:
+        title = INITIATIVES[result.initiative].title
         if not result.ok:
-            contents.append(
-                ["", INITIATIVES[result.initiative].title, "report failed: not included"]
-            )
+            listed.append(("", title, "report failed: not included"))
+            headline_rows.append([title, "This report failed and was not published."])
             continue
+        headline_rows += [[title, str(h)] for h in result.summary.get("headlines", [])] or [
+            [title, "No headlines."]
+        ]
         labels = return_labels(validation.get("files") or [], result.initiative)
         for table in result.summary.get("tables", []):
             name = _sheet_name(f"{result.initiative} {table['name']}", used)
-            sheet = book.create_sheet(name)
-            sheet["A1"] = table["title"]
-            sheet["A1"].font = Font(bold=True, size=13)
-            sheet["A2"] = table.get("note") or SYMBOLS_NOTE
-            sheet.append([])
-            sheet.append([_count_header(c, table) for c in table["columns"]])
-            for cell in sheet[4]:
-                cell.font = Font(bold=True)
-            rows = [[_anonymised(v, labels) for v in row] for row in table["rows"]]
-            for row in rows:
-                sheet.append(["x" if v is None else v for v in row])
-            for i, column in enumerate(table["columns"], start=1):
-                width = max([len(str(column))] + [len(str(r[i - 1])) for r in rows])
-                sheet.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 60)
-            contents.append([name, INITIATIVES[result.initiative].title, table["title"]])
-    contents.column_dimensions["A"].width = 32
-    contents.column_dimensions["B"].width = 44
-    contents.column_dimensions["C"].width = 80
+            _write_table_sheet(book.create_sheet(name), table, labels, len(book.worksheets))
+            listed.append((name, title, table["title"]))
+            if table.get("note"):
+                table_notes.append((name, table["note"]))
+    _write_contents(contents, term, audience, threshold, meta, listed)
+    _write_headlines(headlines, term, audience, headline_rows)
+    _write_notes(notes, term, audience, threshold, table_notes)
     _atomic_write(path, book.save)
     return path
+
+
+def _write_contents(ws, term, audience, threshold, meta, listed) -> None:
+    ws["A1"] = f"SEND partnership evaluation: headline tables, {term} ({audience})"
+    ws["A1"].font = _TITLE
+    ws["A2"] = f"Edition: {audience}. Term: {term}. Suppression threshold: {threshold}."
+    ws["A3"] = (
+        "The headline tables of this term's reports, as published in them. Statistics are "
+        "stored as numbers (percentages on the 0 to 100 scale the reports use); symbols "
+        "such as c are explained on the Notes sheet."
+    )
+    ws["A4"] = SYMBOLS_NOTE
+    for key in ("edition", "term", "threshold"):
+        ws.append([f"dspl-eval-{key}", str(meta[key])])
+    ws.append(["Sheet", "Initiative", "Table"])
+    header_row = ws.max_row
+    for cell in ws[header_row]:
+        cell.font = _BOLD
+    for name, initiative, title in listed:
+        ws.append([name or "(none)", initiative, title])
+        if name:
+            cell = ws.cell(row=ws.max_row, column=1)
+            cell.hyperlink = f"#'{name}'!A1"
+            cell.style = "Hyperlink"
+    _add_table(ws, "contents", header_row, 3)
+    ws.column_dimensions["A"].width = 32
+    ws.column_dimensions["B"].width = 44
+    ws.column_dimensions["C"].width = 80
+
+
+def _write_headlines(ws, term, audience, rows) -> None:
+    ws["A1"] = f"Headlines, {term} ({audience} edition)"
+    ws["A1"].font = _TITLE
+    ws["A2"] = "One sentence per row, as each report states it: copy column B into a paper."
+    ws.append(["Initiative", "Headline"])
+    header_row = ws.max_row
+    for cell in ws[header_row]:
+        cell.font = _BOLD
+    for row in rows:
+        ws.append(row)
+        ws.cell(row=ws.max_row, column=2).alignment = _WRAP
+    _add_table(ws, "headlines", header_row, 2)
+    ws.column_dimensions["A"].width = 36
+    ws.column_dimensions["B"].width = 110
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+
+
+def _write_notes(ws, term, audience, threshold, table_notes) -> None:
+    ws["A1"] = "Notes"
+    ws["A1"].font = _TITLE
+    ws["A2"] = "Symbols, settings and notes that apply to the tables in this workbook."
+    ws.append(["Note", "Text"])
+    header_row = ws.max_row
+    for cell in ws[header_row]:
+        cell.font = _BOLD
+    rows = [[f"Symbol {symbol}", text] for symbol, text in SYMBOLS.items()]
+    rows += [
+        [
+            "Suppression threshold",
+            f"{threshold}: counts of people below it are shown as c"
+            + (" in the commissioner edition" if audience == "analyst" else "")
+            + ", together with any figure that would let one be worked out.",
+        ],
+        [
+            "Edition",
+            f"{audience}: "
+            + (
+                "not for circulation outside the analytical team; counts are not suppressed."
+                if audience == "analyst"
+                else "for commissioners; small counts are suppressed."
+            ),
+        ],
+        ["Term", term],
+        ["Percentages", "Stored on the 0 to 100 scale the reports use (58 is 58%)."],
+        [
+            "Intervals",
+            "Lower and upper columns are the ends of the 95% confidence interval printed "
+            "beside the estimate in the report.",
+        ],
+        [
+            "p-values",
+            "The '= or <' column says whether the p-value is exact (=) or an upper bound (<): "
+            "p < .001 is stored as 0.001 with <.",
+        ],
+        ["Source", "dspl-eval reports of the SEND partnership evaluation for this term."],
+    ]
+    rows += [[f"Sheet {name}", text] for name, text in table_notes]
+    for row in rows:
+        ws.append(row)
+        ws.cell(row=ws.max_row, column=2).alignment = _WRAP
+    _add_table(ws, "notes", header_row, 2)
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["B"].width = 100
+
+
+def _write_table_sheet(ws, table: dict, labels: dict[str, str], number: int) -> None:
+    headers, rows, _ = numeric_table(table)
+    ws["A1"] = table["title"]
+    ws["A1"].font = Font(bold=True, size=13)
+    ws["A2"] = table.get("note") or "This worksheet contains one table."
+    ws["A3"] = "Symbols: " + "; ".join(f"{s} = {SYMBOLS[s].split(':')[0]}" for s in SYMBOLS)
+    ws["A3"].value += ". See the Notes sheet."
+    ws.append(headers)
+    header_row = ws.max_row
+    for cell in ws[header_row]:
+        cell.font = _BOLD
+        cell.alignment = _WRAP
+    for row in rows:
+        ws.append([_anonymised(c.value, labels) for c in row])
+        for k, cell in enumerate(row, start=1):
+            if cell.number_format and isinstance(cell.value, int | float):
+                ws.cell(row=ws.max_row, column=k).number_format = cell.number_format
+    if rows:
+        _add_table(ws, f"table{number}", header_row, len(headers))
+    for k, header in enumerate(headers, start=1):
+        width = max([min(len(header), 24)] + [len(str(r[k - 1].value)) for r in rows])
+        ws.column_dimensions[get_column_letter(k)].width = min(max(10, width + 2), 60)
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=2)
+
+
+def _add_table(ws, name: str, header_row: int, width: int) -> None:
+    """An Excel table over the header row and the rows below it (none: no table)."""
+    if ws.max_row <= header_row:
+        return
+    ref = f"A{header_row}:{get_column_letter(width)}{ws.max_row}"
+    table = Table(displayName=re.sub(r"\W", "_", f"t_{name}"), ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
+    ws.add_table(table)
 
 
 def _anonymised(value: object, labels: dict[str, str]) -> object:

@@ -519,6 +519,28 @@ def find_header(sheets: list[Sheet], initiative: Initiative, file_name: str) -> 
     "Possible | Attended") is combined with them when that maps more columns than either
     row alone.
     """
+    best = _best_header(sheets, initiative)
+    if best is None or best.score < MIN_HEADER_MATCHES:
+        names = ", ".join(repr(s.name) for s in sheets)
+        expected = ", ".join(initiative.required + initiative.identifiers)
+        raise InputFileError(
+            f"{file_name}: no header row found for {initiative.key} in sheet(s) {names} "
+            f"(looked at the first {HEADER_SEARCH_ROWS} rows for columns such as {expected})"
+        )
+    missing = [c for c in initiative.required if c not in best.columns]
+    if not any(i in best.columns for i in initiative.identifiers):
+        missing.insert(0, " or ".join(initiative.identifiers))
+    if missing:
+        found = ", ".join(repr(h) for h in [*best.headers.values(), *best.ignored]) or "nothing"
+        raise MissingColumnsError(
+            f"{file_name}, sheet {best.sheet.name!r}, row {best.row + 1}: missing required "
+            f"column(s) {', '.join(missing)} (found {found})"
+        )
+    return best
+
+
+def _best_header(sheets: list[Sheet], initiative: Initiative) -> _Header | None:
+    """The best-matching header row of ``initiative`` in ``sheets`` (None: no rows)."""
     lookup = initiative.header_lookup()
     items = initiative.item_lookup()
     best: _Header | None = None
@@ -537,22 +559,34 @@ def find_header(sheets: list[Sheet], initiative: Initiative, file_name: str) -> 
             if combined.score > best.score:
                 combined.sheet, combined.row, combined.rows = sheet, row, 2
                 best = combined
-    if best is None or best.score < MIN_HEADER_MATCHES:
-        names = ", ".join(repr(s.name) for s in sheets)
-        expected = ", ".join(initiative.required + initiative.identifiers)
-        raise InputFileError(
-            f"{file_name}: no header row found for {initiative.key} in sheet(s) {names} "
-            f"(looked at the first {HEADER_SEARCH_ROWS} rows for columns such as {expected})"
-        )
-    missing = [c for c in initiative.required if c not in best.columns]
-    if not any(i in best.columns for i in initiative.identifiers):
-        missing.insert(0, " or ".join(initiative.identifiers))
-    if missing:
-        found = ", ".join(repr(h) for h in [*best.headers.values(), *best.ignored]) or "nothing"
-        raise MissingColumnsError(
-            f"{file_name}, sheet {best.sheet.name!r}, row {best.row + 1}: missing required "
-            f"column(s) {', '.join(missing)} (found {found})"
-        )
+    return best
+
+
+#: Another initiative "fits much better" when its header matches at least this many more
+#: columns, and at least this many times as many, as the initiative asked for.
+OTHER_INITIATIVE_MARGIN = 3
+OTHER_INITIATIVE_RATIO = 1.5
+
+
+def likely_initiative(sheets: list[Sheet], asked: Initiative) -> tuple[Initiative, int, int] | None:
+    """(initiative, its matched columns, the asked one's) when a return's headers match
+    another initiative's columns much better than ``asked``'s (an EBSA return checked as
+    ELSA); None when ``asked`` fits as well as any. Columns every pupil return shares
+    (UPN, school, year group …) count for both, so only a clear margin counts."""
+
+    def score(initiative: Initiative) -> int:
+        header = _best_header(sheets, initiative)
+        return header.score if header is not None else 0
+
+    own = score(asked)
+    best: tuple[Initiative, int, int] | None = None
+    for other in INITIATIVES.values():
+        if other.key == asked.key:
+            continue
+        theirs = score(other)
+        clear = theirs >= own + OTHER_INITIATIVE_MARGIN and theirs >= OTHER_INITIATIVE_RATIO * own
+        if clear and (best is None or theirs > best[1]):
+            best = (other, theirs, own)
     return best
 
 
@@ -687,9 +721,15 @@ def _nonblank_rows(cells: pd.DataFrame) -> pd.Series:
     return pd.Series(filled, index=cells.index)
 
 
+#: Columns a template may fill in before the school does (``template --school``): a row
+#: with nothing else in it is an empty row, not a child.
+PREFILLED_COLUMNS = ("school",)
+
+
 def _process_rows(result: FileResult, header: _Header, ini: Initiative, key: Key) -> None:
     body = header.sheet.cells.iloc[header.row + 1 :]
-    body = body[_nonblank_rows(body)]
+    prefilled = {header.columns[c] for c in PREFILLED_COLUMNS if c in header.columns}
+    body = body[_nonblank_rows(body.drop(columns=[c for c in body.columns if c in prefilled]))]
     result.rows_read = len(body)
     rows = pd.Series(body.index + 1, index=body.index)  # Excel row numbers
     problems: list[tuple[object, str, str]] = []  # (index, column, reason)
@@ -1092,12 +1132,32 @@ def _write_validation(target: Path, term: TermResult) -> None:
     _atomic_write(target / "validation.json", lambda p: Path(p).write_text(text, "utf-8"))
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where the system says (Linux
+    ``/proc/self/status``); elsewhere set and put straight back."""
+    try:
+        for line in Path("/proc/self/status").read_text("ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename over ``path``."""
+    """Write through a temporary file in the same folder, then rename over ``path``.
+
+    The file gets the mode an ordinary ``open`` would give it (``0o666`` less the umask,
+    so colleagues in the group can read reports on a shared drive), not the ``0o600`` of
+    the temporary file."""
+    path = Path(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
     try:
         write(temporary)
+        os.chmod(temporary, 0o666 & ~current_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -1183,6 +1243,37 @@ def needs_ingest(data_root: Path, term: str) -> bool:
 # ----------------------------------------------------------------------------- validate
 
 
+def _short_title(initiative: Initiative) -> str:
+    """``EBSA`` for "EBSA support pilot", ``nurture groups`` for "Nurture groups"."""
+    first = initiative.title.split()[0]
+    return first if first.isupper() else initiative.title[:1].lower() + initiative.title[1:]
+
+
+def _a(word: str) -> str:
+    """``an EBSA``, ``a nurture groups``: the article as the word is said."""
+    said_vowel = word[:1].lower() in "aeiou" or (word.isupper() and word[:1] in "FHLMNRSX")
+    return f"{'an' if said_vowel else 'a'} {word}"
+
+
+def _other_initiative(path: Path, asked: Initiative) -> str | None:
+    """The line "this looks like an EBSA return, not ELSA …" when another initiative fits the
+    return's headers much better; None otherwise (or when the file cannot be read)."""
+    try:
+        sheets = read_sheets(path)
+    except (DsplEvalError, OSError):
+        return None
+    found = likely_initiative(sheets, asked)
+    if found is None:
+        return None
+    other, theirs, own = found
+    return (
+        f"{path.name}: this looks like {_a(_short_title(other))} return, not "
+        f"{_short_title(asked)} — its headings match {theirs} {other.title} columns and only "
+        f"{own} {asked.title} ones; check it with --initiative {other.key}, or send the "
+        f"{_short_title(asked)} return instead"
+    )
+
+
 def _unmapped_lines(result: FileResult) -> list[str]:
     """One line per header that is not used, with the column a close one probably meant."""
     lines = []
@@ -1205,9 +1296,23 @@ def validate_file(path: Path, initiative_key: str) -> tuple[list[str], int]:
     """
     initiative = get(initiative_key)
     throwaway = Key(secrets.token_bytes(32), "a throwaway key (validate writes nothing)")
-    result = ingest_file(Path(path), initiative, throwaway)
+    path = Path(path)
+    result = ingest_file(path, initiative, throwaway)
+    other = _other_initiative(path, initiative)
+    if other is not None:
+        lines = [other]
+        if result.error:
+            lines.append(result.error)
+        return [*lines, f"cannot be used as {_a(_short_title(initiative))} return"], 1
     if result.error:
         return [result.error, "cannot be used: fix the file and check it again"], 1
+    if result.rows_read == 0:
+        unit = initiative.unit
+        return [
+            f"{path.name}, sheet {result.sheet!r}: this return has no rows — fill in one row "
+            f"for each {unit} below the headings in row {result.header_row}",
+            "not ready to send: the return is empty",
+        ], 1
     lines = []
     for record in result.quarantine.itertuples(index=False):
         value = result.shown_values.get((int(record.row), record.column), record.value)

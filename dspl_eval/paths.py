@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import datetime
+import os
 import re
 from pathlib import Path
 
 from dspl_eval.errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent  # the repository in a clone; site-packages when installed
+#: the report notebooks, shipped inside the package (read-only originals: ``dspl-eval lab``
+#: works on a copy in the data area, so autosave never writes into the package or the repo)
+NOTEBOOKS_DIR = PACKAGE_DIR / "notebooks"
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
 DEFAULT_DATA = Path("data")
 DEFAULT_REPORTS = Path("reports")
 DEMO_DATA = Path("data/demo")
 DEMO_REPORTS = Path("reports/demo")
 DEMO_MARKER = "DEMO_DATA.txt"
+#: where ``dspl-eval lab`` puts its working copy of the notebooks, under the data root
+LAB_FOLDER = "notebooks"
+#: the run lock in ``reports/<term>/`` (pid and start time of the run holding it)
+LOCK_NAME = ".dspl-eval.lock"
+KEY_FILE_ENV = "DSPL_EVAL_KEY_FILE"
+DEFAULT_KEY_FILE = Path("~/.config/dspl-eval/key")
 
 TERM_PATTERN = re.compile(r"^(\d{4})-(\d{2})-(autumn|spring|summer)$")
 TERMS_IN_ORDER = ("autumn", "spring", "summer")
@@ -70,6 +82,34 @@ def staging_dir(reports: Path, term: str, edition: str, pid: int) -> Path:
 def unpublished_dir(reports: Path, term: str, edition: str) -> Path:
     """A pack that was built but not published (the audit failed), kept to inspect."""
     return reports_dir(reports, term) / f"unpublished-{check_edition(edition)}"
+
+
+def key_file() -> Path:
+    """The pseudonymisation key file: ``$DSPL_EVAL_KEY_FILE``, else ``~/.config/dspl-eval/key``."""
+    return Path(os.environ.get(KEY_FILE_ENV) or DEFAULT_KEY_FILE).expanduser()
+
+
+def lab_dir(data: Path) -> Path:
+    """The working copy of the notebooks for ``dspl-eval lab``: ``<data>/notebooks``."""
+    return Path(data) / LAB_FOLDER
+
+
+def lock_file(reports: Path, term: str) -> Path:
+    """``reports/<term>/.dspl-eval.lock``: one run at a time on a term's folder."""
+    return reports_dir(reports, term) / LOCK_NAME
+
+
+def interrupted_message(reports: Path, term: str, edition: str) -> str:
+    """The one line printed on Ctrl-C, naming when the pack left in place was published."""
+    target = edition_dir(reports, term, edition)
+    stamp = target / "index.html"
+    if not stamp.is_file():
+        stamp = target
+    try:
+        when = datetime.datetime.fromtimestamp(stamp.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+    except OSError:
+        return "interrupted: nothing was published; no pack had been published yet"
+    return f"interrupted: nothing was published; the last pack from {when} is unchanged"
 
 
 def is_demo(data: Path) -> bool:

@@ -574,11 +574,17 @@ def outcome_sentence(ctx: Context, outcome: PairedOutcome) -> str:
         f"{fmt(r.mean_post, outcome.unit, outcome.decimals)} "
         f"({fmt_change(r.mean_diff, outcome.unit, outcome.decimals)}{ci})."
     )
-    if outcome.without_follow_up:
-        missing = ctx.gate.count(outcome.without_follow_up)
-        verb = "has" if not missing.hidden and missing.value == 1 else "have"
-        text += f" {_capital(ctx.count_words(missing))} {verb} no follow-up yet."
-    return text
+    return text + missing_sentence(ctx, outcome.without_follow_up)
+
+
+def missing_sentence(ctx: Context, members: frozenset, what: str = "no follow-up yet") -> str:
+    """`` 5 children have no follow-up yet.`` (leading space; issued by the gate), or ``""``
+    when nobody is missing."""
+    if not members:
+        return ""
+    missing = ctx.gate.count(members)
+    verb = "has" if not missing.hidden and missing.value == 1 else "have"
+    return f" {capital(ctx.count_words(missing))} {verb} {what}."
 
 
 def capital(text: str) -> str:

@@ -17,6 +17,13 @@ the folder: a commissioner pack only after the privacy audit passed, an analyst 
 built. When the audit fails nothing is published (the last pack stays as it was) and the
 staging folder is kept as ``reports/<term>/unpublished-<edition>/`` to inspect.
 
+Ctrl-C (SIGINT) stops the queue at once: the worker processes and their kernels are
+ended, the staging folder is removed, the published pack is left as it was, and
+:class:`RunInterrupted` carries the one line the command prints (it exits 130). One run
+at a time per term folder: ``reports/<term>/.dspl-eval.lock`` holds the pid and start time
+of the run writing it; a second run refuses (:class:`RunLocked`), and a lock left by a
+process that is no longer running is removed.
+
 A failing notebook never loses the others: its executed copy and its error log are kept in
 ``work/``, no HTML is published for it, the index says in plain words what went wrong and
 what to do, and the command exits 1. "Ready to send" is said only when every requested
@@ -36,7 +43,10 @@ import json
 import os
 import re
 import shutil
+import signal
+import socket
 import sys
+import threading
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -56,6 +66,8 @@ from dspl_eval.paths import (
     check_edition,
     check_term,
     edition_dir,
+    interrupted_message,
+    lock_file,
     processed_dir,
     reports_dir,
     staging_dir,
@@ -418,9 +430,32 @@ def run_term(
     edition = check_edition(audience)
     threshold = check_threshold(threshold)
     data, reports = Path(data), Path(reports)
-    term_root = reports_dir(reports, term)
     staging = staging_dir(reports, term, edition, os.getpid())
     planned = plan(term, data, reports, initiatives, edition, threshold, notebooks, staging)
+    with RunLock(lock_file(reports, term)):
+        try:
+            return _run_locked(term, data, reports, edition, threshold, planned, jobs, pdf)
+        except KeyboardInterrupt as interrupt:
+            with _sigint_ignored():  # a second Ctrl-C must not stop the tidying up
+                _end_children()
+                shutil.rmtree(staging, ignore_errors=True)
+            if isinstance(interrupt, RunInterrupted):
+                raise
+            raise RunInterrupted(interrupted_message(reports, term, edition), term=term) from None
+
+
+def _run_locked(
+    term: str,
+    data: Path,
+    reports: Path,
+    edition: str,
+    threshold: int,
+    planned: list[Job],
+    jobs: int | None,
+    pdf: bool,
+) -> TermOutcome:
+    term_root = reports_dir(reports, term)
+    staging = staging_dir(reports, term, edition, os.getpid())
     requested = [job.initiative for job in planned]
 
     problems = check_layout(data, term, requested)
@@ -535,7 +570,12 @@ def _build_and_publish(
         for finding in outcome.audit_findings:
             _say(f"  {finding}")
         return _relocated(outcome, staging, kept)
-    _publish(staging, target)
+    with _interrupt_deferred() as deferred:
+        _publish(staging, target)
+    if deferred.pending:  # Ctrl-C while the folders were being renamed: the pack is out
+        raise RunInterrupted(
+            f"interrupted: the new pack had just been published to {target}", term=term
+        )
     shutil.rmtree(kept, ignore_errors=True)  # an older unpublished pack is out of date now
     outcome.pack = target
     outcome.index = target / "index.html"
@@ -612,13 +652,212 @@ def _publish(staging: Path, target: Path) -> None:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` is running (never signals it: on Windows ``os.kill`` would
+    end it)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil comes with ipykernel
+        if os.name == "nt":
+            return True  # cannot tell: keep what it left
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
         return True
-    return True
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.Error:
+        return True
+
+
+class RunLocked(DsplEvalError):
+    """Another run holds the term folder's lock."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C: the run stopped and tidied up; ``str()`` is the one line to print."""
+
+    def __init__(self, message: str, term: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.term = term
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class RunLock:
+    """``reports/<term>/.dspl-eval.lock``: created exclusively, holding the pid, host and
+    start time of the run; removed when the run ends. A lock whose process is no longer
+    running (on this machine) is stale and is removed; any other lock refuses the run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.held = False
+        self.created = False
+
+    def __enter__(self) -> RunLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def _holder(self) -> dict:
+        try:
+            return json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def acquire(self) -> None:
+        self.created = not self.path.parent.exists()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        record = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %z"),
+        }
+        for _attempt in range(3):
+            try:
+                handle = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                if self._remove_if_stale():
+                    continue
+                holder = self._holder()
+                raise RunLocked(
+                    f"another dspl-eval run (pid {holder.get('pid', '?')}, started "
+                    f"{holder.get('started', 'just now')}"
+                    + (
+                        f" on {holder['host']}"
+                        if holder.get("host", record["host"]) != record["host"]
+                        else ""
+                    )
+                    + f") is writing {self.path.parent}; wait for it to finish and run "
+                    f"again (if no such run is going on, delete {self.path})"
+                ) from None
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(record, out)
+            self.held = True
+            return
+        raise RunLocked(f"could not take the lock {self.path}; run again")
+
+    def _remove_if_stale(self) -> bool:
+        holder = self._holder()
+        if not holder:  # being written this instant, or garbage: stale only when old
+            try:
+                age = time.time() - self.path.stat().st_mtime
+            except OSError:
+                return True  # it has just gone
+            if age < 10:
+                return False
+        else:
+            pid = holder.get("pid")
+            if holder.get("host") not in (None, socket.gethostname()):
+                return False  # another machine's run (shared drive): cannot tell
+            if not isinstance(pid, int) or pid == os.getpid() or _pid_alive(pid):
+                return False  # this very process (another run in it) counts as running
+        _say(
+            f"  note: removed a stale lock left by a run that is no longer going on "
+            f"(pid {holder.get('pid', '?')}, started {holder.get('started', '?')})"
+        )
+        self.path.unlink(missing_ok=True)
+        return True
+
+    def release(self) -> None:
+        if self.held and self._holder().get("pid") == os.getpid():
+            self.path.unlink(missing_ok=True)
+            if self.created:  # a run that did nothing leaves no empty folder behind
+                with contextlib.suppress(OSError):
+                    self.path.parent.rmdir()
+        self.held = False
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    """Ignore Ctrl-C for the duration (only possible in the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _Deferred:
+    pending = False
+
+
+@contextlib.contextmanager
+def _interrupt_deferred():
+    """Hold a Ctrl-C back until the block is done (``.pending`` says one came)."""
+    deferred = _Deferred()
+    if threading.current_thread() is not threading.main_thread():
+        yield deferred
+        return
+
+    def note(signum, frame):
+        deferred.pending = True
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield deferred
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _end_children(timeout: float = 3.0) -> None:
+    """End every process this one started — worker processes and the kernels they (or
+    this process) started, which jupyter_client puts in sessions of their own — taking the
+    whole tree first, so that a kernel whose worker died first is not missed."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover
+        return
+    try:
+        tree = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return
+    doomed = []
+    for child in tree:
+        try:
+            if any("resource_tracker" in part for part in child.cmdline()):
+                continue  # multiprocessing's helper: ends by itself, quietly
+            child.kill()
+            doomed.append(child)
+        except psutil.Error:
+            continue
+    psutil.wait_procs(doomed, timeout=timeout)
+
+
+@contextlib.contextmanager
+def _kernels_end_on_interrupt():
+    """While a notebook runs in this process, Ctrl-C ends its kernel first (then raises
+    KeyboardInterrupt), so the notebook client's tidying up does not wait for it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _end_children()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ignore_sigint() -> None:
+    """Worker processes leave Ctrl-C to the main process, which ends them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _tidy(term_root: Path, edition: str) -> None:
@@ -660,11 +899,13 @@ def _execute_all(planned: list[Job], workers: int) -> list[JobResult]:
         del waiting[:count]
 
     if workers == 1:
-        for job in planned:
-            started(1)
-            results[job.initiative] = _report_progress(execute(job))
+        with _kernels_end_on_interrupt():
+            for job in planned:
+                started(1)
+                results[job.initiative] = _report_progress(execute(job))
         return [results[j.initiative] for j in planned]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+    try:
         futures = {pool.submit(execute, job): job for job in planned}
         started(workers)
         if waiting:
@@ -683,6 +924,12 @@ def _execute_all(planned: list[Job], workers: int) -> list[JobResult]:
                 )
             results[job.initiative] = _report_progress(result)
             started(1)
+    except BaseException:  # Ctrl-C: no queued job starts, the running ones are ended
+        with _sigint_ignored():
+            pool.shutdown(wait=False, cancel_futures=True)
+            _end_children()
+        raise
+    pool.shutdown(wait=True)
     return [results[j.initiative] for j in planned]
 
 

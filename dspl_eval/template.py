@@ -5,10 +5,13 @@
 * **Instructions** — what to return and by when, one row per child (or teacher), every
   column with its meaning and allowed values, and how names are handled (there is no name
   column; names sent anyway are discarded on receipt);
-* **Return** — the canonical headers (DATA_CONTRACT) in row 1 as a named Excel table
-  (``ebsa_return``) of ``rows`` data rows, with a note on every header, a frozen header
-  row, data validation on every column with a closed set or a range, header cells locked
-  and data cells unlocked, and sheet protection on (no password);
+* **Return** — plain-English headers in row 1 (each column's
+  :attr:`~dspl_eval.initiatives.base.Column.header`, which ingestion maps back to the
+  canonical name) as a named Excel table (``ebsa_return``) of ``rows`` data rows, with a
+  note on every header (giving the canonical name too), a frozen header row, data
+  validation on every column with a closed set or a range, header cells locked and data
+  cells unlocked, the school column pre-filled when a school is given, and sheet
+  protection on (no password);
 * **Lists** — the dropdown values, hidden and protected.
 
 Everything about a column (type, range, allowed values, label, example, required) comes
@@ -33,6 +36,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from dspl_eval.errors import ConfigError
 from dspl_eval.initiatives import Column, Initiative, Rule, get
 from dspl_eval.paths import TERM_PATTERN, check_term
 
@@ -40,6 +44,7 @@ INSTRUCTIONS_SHEET = "Instructions"
 RETURN_SHEET = "Return"
 LISTS_SHEET = "Lists"
 HEADER_ROW = 1
+SCHOOL_COLUMN = "school"  # pre-filled with ``--school`` (ingestion: not a row on its own)
 TABLE_ROWS = 500
 AUTHOR = "dspl-eval"
 
@@ -195,7 +200,9 @@ def write_template(
         The ``.xlsx`` file to write, or an existing directory to write
         :func:`template_filename` into. Parent folders are created.
     school : str, optional
-        School or service name for the title and the file name.
+        School or service name for the title and the file name; it is also typed into
+        the school column of every data row (a row with nothing else filled in is still
+        an empty row to ingestion).
     term : str, optional
         ``YYYY-YY-autumn|spring|summer``: gives the deadline and the accepted dates.
     rows : int, default 500
@@ -209,7 +216,8 @@ def write_template(
     Raises
     ------
     ConfigError
-        Unknown initiative or malformed term.
+        Unknown initiative, malformed term, or an ``out`` file name not ending in
+        ``.xlsx`` (a template is an Excel workbook whatever it is called).
     """
     initiative = get(key)
     window = term_window(term)
@@ -217,6 +225,12 @@ def write_template(
     out = Path(out)
     if out.is_dir():
         out = out / template_filename(key, school, term)
+    elif out.suffix.lower() != ".xlsx":
+        raise ConfigError(
+            f"--out {out.name}: a template is an Excel workbook, so its file name must end "
+            f"in .xlsx (e.g. --out {out.with_suffix('.xlsx').name}), or give a folder"
+        )
+    school = " ".join(school.split()) if school and school.strip() else None
     out.parent.mkdir(parents=True, exist_ok=True)
 
     wb = Workbook()
@@ -225,7 +239,7 @@ def write_template(
     ret = wb.create_sheet(RETURN_SHEET)
     lists = wb.create_sheet(LISTS_SHEET)
     list_refs = _write_lists(lists, specs)
-    _write_return(ret, initiative, specs, list_refs, rows)
+    _write_return(ret, initiative, specs, list_refs, rows, school)
     _write_instructions(instructions, initiative, specs, window, school, rows)
     wb.properties.title = template_title(initiative, school, window)
     wb.properties.subject = f"dspl-eval return: {initiative.key}"
@@ -438,7 +452,7 @@ def _upn_spec(col: Column, window: TermWindow, school: str | None) -> ColumnSpec
         allowed_text="13 characters: a letter then 12 characters, as on the school census",
         prompt_title="Unique Pupil Number",
         prompt=(f"The child's UPN: 13 characters, starting with a letter, e.g. {example}. "
-                "Leave blank and use pupil_ref if you do not have it."),
+                "Leave blank and give your own reference if you do not have it."),
         error_title="Please check the UPN",
         error=f"A UPN has exactly 13 characters, starting with a letter, e.g. {example}.",
         number_format=TEXT_FORMAT,
@@ -462,7 +476,7 @@ def _free_text_spec(col: Column, window: TermWindow, school: str | None) -> Colu
 
 
 def _ref_spec(col: Column, identifiers: tuple[str, ...]) -> ColumnSpec:
-    others = tuple(n for n in identifiers if n != col.name)
+    others = tuple(n.replace("_", " ") for n in identifiers if n != col.name)
     need = f"Give this or the {_words(others)}" if others else "Required"
     hint = f", e.g. {col.example}" if col.example else ""
     return _spec(
@@ -529,14 +543,19 @@ def _write_return(
     specs: list[ColumnSpec],
     list_refs: dict[tuple[str, ...], str],
     rows: int,
+    school: str | None = None,
 ) -> None:
-    """Headers, table, validations, formats, protection and layout of the Return sheet."""
+    """Headers, table, validations, formats, protection and layout of the Return sheet.
+
+    With ``school``, the school column of every data row holds it already (still unlocked,
+    so a trust return can change a row's school)."""
     first, last = HEADER_ROW + 1, HEADER_ROW + rows
     for idx, spec in enumerate(specs, start=1):
         _write_header(ws.cell(row=HEADER_ROW, column=idx), spec, initiative)
         letter = get_column_letter(idx)
         ws.column_dimensions[letter].width = _width(spec)
-        _unlock_data_cells(ws, idx, first, last, spec.number_format)
+        prefill = school if school and spec.column.name == SCHOOL_COLUMN else None
+        _unlock_data_cells(ws, idx, first, last, spec.number_format, prefill)
         dv = _data_validation(spec, list_refs)
         dv.add(f"{letter}{first}:{letter}{last}")
         ws.add_data_validation(dv)
@@ -544,7 +563,7 @@ def _write_return(
     table = Table(displayName=table_name(initiative.key), ref=ref)
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
     ws.add_table(table)
-    ws.row_dimensions[HEADER_ROW].height = 30
+    ws.row_dimensions[HEADER_ROW].height = 48  # room for a plain-English heading on 3 lines
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=_frozen_columns(initiative) + 1)
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     ws.page_setup.orientation = "landscape"
@@ -553,10 +572,10 @@ def _write_return(
 
 def _write_header(cell, spec: ColumnSpec, initiative: Initiative) -> None:
     col = spec.column
-    cell.value = col.name
+    cell.value = col.header
     cell.font = Font(bold=True, color="FFFFFF")
     cell.fill = _REQUIRED_FILL if col.required else _HEADER_FILL
-    cell.alignment = Alignment(vertical="center")
+    cell.alignment = Alignment(vertical="center", wrap_text=True)
     cell.protection = Protection(locked=True)
     cell.comment = Comment(_header_note(spec, initiative), AUTHOR, width=320, height=170)
 
@@ -566,7 +585,7 @@ def _header_note(spec: ColumnSpec, initiative: Initiative) -> str:
     col = spec.column
     lines = [col.label + ".", f"Enter {spec.allowed_text}."]
     if col.name in initiative.identifiers:
-        others = [n for n in initiative.identifiers if n != col.name]
+        others = [initiative.column(n).header for n in initiative.identifiers if n != col.name]
         lines.append(
             f"Give this or {_words(tuple(others))} (at least one)." if others else "Required."
         )
@@ -574,21 +593,28 @@ def _header_note(spec: ColumnSpec, initiative: Initiative) -> str:
         lines.append("Required." if col.required else "Leave blank if not known.")
     if spec.example:
         lines.append(f"Example: {spec.example}")
+    lines.append(f"(Column name for analysts: {col.name}.)")
     return "\n".join(lines)
 
 
 def _width(spec: ColumnSpec) -> float:
     """Wide enough for the header and a typical value, within 12 to 45 characters."""
-    widest = max(len(spec.column.name), len(spec.example), *map(len, spec.choices or ("",)))
+    widest = max(
+        min(len(spec.column.header), 30), len(spec.example), *map(len, spec.choices or ("",))
+    )
     return float(min(max(widest + 3, 12), 45))
 
 
-def _unlock_data_cells(ws: Worksheet, column: int, first: int, last: int, fmt: str) -> None:
+def _unlock_data_cells(
+    ws: Worksheet, column: int, first: int, last: int, fmt: str, value: str | None = None
+) -> None:
     unlocked = Protection(locked=False)
     for row in range(first, last + 1):
         cell = ws.cell(row=row, column=column)
         cell.protection = unlocked
         cell.number_format = fmt
+        if value is not None:
+            cell.value = value
 
 
 def _data_validation(spec: ColumnSpec, list_refs: dict[tuple[str, ...], str]) -> DataValidation:
@@ -645,6 +671,7 @@ def _write_instructions(
     ws.column_dimensions["C"].width = 12
     ws.column_dimensions["D"].width = 50
     ws.column_dimensions["E"].width = 18
+    ws.column_dimensions["F"].width = 34
     ws.append([template_title(initiative, school, window)])
     ws["A1"].font = Font(bold=True, size=14)
     for heading, paragraphs in _instruction_sections(initiative, window, rows):
@@ -672,7 +699,7 @@ def _instruction_sections(
         if window.term
         else "Please return it by the end of term."
     )
-    ids = _words(initiative.identifiers)
+    ids = _words(tuple(f"'{initiative.column(n).header}'" for n in initiative.identifiers))
     ids = f"{ids} (at least one)" if len(initiative.identifiers) > 1 else f"a {ids}"
     how = [
         f"Use the '{RETURN_SHEET}' sheet: one row for each {unit}, starting in row "
@@ -695,6 +722,7 @@ def _instruction_sections(
             "referrals and first assessments can be earlier than this term."
         )
     how += [_session_note(initiative, s) for s in initiative.session_sets]
+    how += [f"'{c.header}': {c.note}" for c in initiative.columns if c.note]
     if any(c.kind == "likert" for c in initiative.columns):
         scale = "; ".join(f"{n} {w}" for n, w in enumerate(LIKERT_WORDS, start=1))
         how.append(f"Confidence statements are scored 1 to 5: {scale}.")
@@ -719,7 +747,7 @@ _NAMES_NOTE = (
 
 
 def _session_note(initiative: Initiative, session_set: tuple[str, str, str]) -> str:
-    possible, attended, percent = session_set
+    possible, attended, percent = (f"'{initiative.column(n).header}'" for n in session_set)
     return (
         f"Attendance: give either the sessions ({possible} and {attended}) or the percentage "
         f"({percent}); you do not need both. If you give sessions, we work out the percentage."
@@ -727,26 +755,38 @@ def _session_note(initiative: Initiative, session_set: tuple[str, str, str]) -> 
 
 
 def _rule_text(initiative: Initiative, rule: Rule) -> str:
+    first, second = (f"'{initiative.column(n).header}'" for n in (rule.first, rule.second))
     if rule.kind == "order":
-        return f"{rule.first} must be on or before {rule.second}."
-    return f"{rule.first} must not be more than {rule.second}."
+        return f"{first} must be on or before {second}."
+    return f"{first} must not be more than {second}."
 
 
 def _write_column_table(ws: Worksheet, initiative: Initiative, specs: list[ColumnSpec]) -> None:
     ws.append([])
     ws.append(["The columns"])
     ws.cell(row=ws.max_row, column=1).font = Font(bold=True, size=12)
-    ws.append(["Column heading", "What it means", "Required?", "What you can enter", "Example"])
+    ws.append(
+        [
+            "Column heading",
+            "What it means",
+            "Required?",
+            "What you can enter",
+            "Example",
+            "Column name (for analysts)",
+        ]
+    )
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     for spec in specs:
         col = spec.column
         required = "yes" if col.required else ""
         if col.name in initiative.identifiers and len(initiative.identifiers) > 1:
-            required = "one of " + _words(initiative.identifiers)
+            required = "one of " + _words(
+                tuple(initiative.column(n).header for n in initiative.identifiers)
+            )
         elif col.name in initiative.identifiers:
             required = "yes"
-        ws.append([col.name, col.label, required, spec.allowed_text, spec.example])
+        ws.append([col.header, col.label, required, spec.allowed_text, spec.example, col.name])
         for cell in ws[ws.max_row]:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.cell(row=ws.max_row, column=5).number_format = TEXT_FORMAT

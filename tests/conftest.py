@@ -10,10 +10,12 @@ and ``demo_run.work`` give them for a term."""
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from dspl_eval.paths import edition_dir, work_dir
 from dspl_eval.runner import TermOutcome, run_term
@@ -42,9 +44,18 @@ class DemoRun:
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    root = tmp_path_factory.mktemp("demo")
-    data, reports, analyst_reports = root / "data", root / "reports", root / "reports-analyst"
-    manifest = write_demo(data, seed=1)
-    outcomes = {term: run_term(term, data, reports, jobs=2) for term in DEMO_TERMS}
-    analyst = run_term(DEMO_TERMS[-1], data, analyst_reports, jobs=2, audience="analyst")
-    return DemoRun(data, reports, analyst_reports, manifest, outcomes, analyst)
+    """Built once per test session, shared by every pytest-xdist worker: the first worker
+    to get here builds it under a file lock and pickles the result; the others read it."""
+    shared = tmp_path_factory.getbasetemp().parent / "demo-shared"
+    shared.mkdir(parents=True, exist_ok=True)
+    saved = shared / "demo_run.pickle"
+    with FileLock(str(shared / "demo_run.lock")):
+        if saved.is_file():
+            return pickle.loads(saved.read_bytes())
+        data, reports, analyst_reports = shared / "data", shared / "reports", shared / "analyst"
+        manifest = write_demo(data, seed=1)
+        outcomes = {term: run_term(term, data, reports, jobs=2) for term in DEMO_TERMS}
+        analyst = run_term(DEMO_TERMS[-1], data, analyst_reports, jobs=2, audience="analyst")
+        run = DemoRun(data, reports, analyst_reports, manifest, outcomes, analyst)
+        saved.write_bytes(pickle.dumps(run))
+        return run

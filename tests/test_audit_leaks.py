@@ -466,3 +466,200 @@ def test_mcnemar_inversion_finds_only_small_solutions():
     assert audit.mcnemar_solutions("=", ".250", 30, 10, 13) == [(0, 3)]
     solutions = audit.mcnemar_solutions("<", ".001", 100, 20, 60)
     assert (0, 40) in solutions  # a zero and a large count fit too: nothing is pinned
+
+
+# ----------------------------------------------------------------------------- precision
+# False alarms once raised on the project's own demo output, and the leaks next to them
+# that must still be caught.
+
+
+def _quality(rows: list[tuple[str, str, str, str]]) -> str:
+    """A per-return data-quality table, as the index and every page print one."""
+    cells = "".join(
+        f'<tr><th scope="row">{label}</th>'
+        + "".join(
+            '<td class="num suppressed" data-suppressed>c</td>'
+            if v == "c"
+            else f'<td class="num">{v}</td>'
+            for v in values
+        )
+        + "</tr>"
+        for label, *values in rows
+    )
+    return (
+        '<table class="dspl-table"><caption>Rows read, kept and quarantined per return'
+        '</caption><thead><tr><th scope="col">Return</th><th scope="col" data-dspl-counts>'
+        'Rows read</th><th scope="col" data-dspl-counts>Rows kept</th><th scope="col" '
+        f"data-dspl-counts>Rows quarantined</th></tr></thead><tbody>{cells}</tbody></table>"
+    )
+
+
+NURTURE_QUALITY = [("Return 1", "20", "c", "c"), ("Return 2", "20", "c", "c")]
+NURTURE_QUALITY += [("Total", "40", "34", "6")]
+ELSA_QUALITY = [("Return 1", "20", "20", "0"), ("Return 2", "12", "12", "0")]
+ELSA_QUALITY += [("Total", "32", "32", "0")]
+
+
+def _index_with_sections(nurture: list, elsa: list) -> str:
+    return page(
+        '<section><h2>Data quality</h2><div data-dspl-initiative="nurture">'
+        f'{_quality(nurture)}</div><div data-dspl-initiative="elsa">{_quality(elsa)}</div>'
+        "</section>",
+        initiative="index",
+    )
+
+
+def test_cross_page_cells_are_compared_within_one_initiative_only(pack, data_root):
+    (pack / "index.html").write_text(_index_with_sections(NURTURE_QUALITY, ELSA_QUALITY))
+    (pack / "elsa.html").write_text(page(_quality(ELSA_QUALITY), initiative="elsa"))
+    (pack / "nurture.html").write_text(page(CLEAN_BODY + _quality(NURTURE_QUALITY)))
+    result = audit.audit_reports(pack, data_root)
+    assert result.passed, result.lines()  # ELSA's "Return 1 / Rows kept" is not nurture's
+
+
+def test_a_cell_an_index_section_hides_and_its_page_shows_is_caught(pack, data_root):
+    (pack / "index.html").write_text(_index_with_sections(NURTURE_QUALITY, ELSA_QUALITY))
+    shown = [("Return 1", "20", "17", "3"), *NURTURE_QUALITY[1:]]
+    (pack / "nurture.html").write_text(page(CLEAN_BODY + _quality(shown)))
+    found = audit.audit_reports(pack, data_root).findings
+    crossed = {(str(f.file), f.kind) for f in found if f.kind == "cross_page"}
+    assert crossed == {("index.html", "cross_page")}
+    # and the other way round: the page hides what the index section shows
+    (pack / "index.html").write_text(_index_with_sections(shown, ELSA_QUALITY))
+    (pack / "nurture.html").write_text(page(CLEAN_BODY + _quality(NURTURE_QUALITY)))
+    found = audit.audit_reports(pack, data_root).findings
+    assert ("nurture.html", "cross_page") in {(str(f.file), f.kind) for f in found}
+
+
+def test_a_sentence_in_another_initiatives_section_is_not_compared(pack, data_root):
+    index = _index_with_sections(NURTURE_QUALITY, ELSA_QUALITY).replace(
+        '<div data-dspl-initiative="elsa">',
+        '<div data-dspl-initiative="elsa"><p>Return 1: 20 rows kept.</p>',
+    )
+    (pack / "index.html").write_text(index)
+    (pack / "nurture.html").write_text(page(CLEAN_BODY + _quality(NURTURE_QUALITY)))
+    assert audit.audit_reports(pack, data_root).passed
+    planted = index.replace(
+        '<div data-dspl-initiative="nurture">',
+        '<div data-dspl-initiative="nurture"><p>Return 1: 17 rows kept.</p>',
+    )
+    (pack / "index.html").write_text(planted)
+    assert "cross_page" in kinds(pack, data_root)
+
+
+def test_workbook_sheets_are_scoped_by_initiative_and_n_headers_match(pack, data_root):
+    (pack / "nurture.html").write_text(page(CLEAN_BODY + _quality(NURTURE_QUALITY)))
+    header = ["Return", "Rows read (n)", "Rows kept (n)", "Rows quarantined (n)"]
+    sheets = {
+        **CLEAN_SHEETS,
+        "elsa data quality": [header, ["Return 1", 20, 20, 0], ["Total", 32, 32, 0]],
+    }
+    write_xlsx(pack / "summary.xlsx", sheets)
+    assert audit.audit_reports(pack, data_root).passed  # ELSA's sheet, not nurture's
+    sheets["nurture data quality"] = [header, ["Return 1", 20, 17, 3], ["Total", 40, 34, 6]]
+    write_xlsx(pack / "summary.xlsx", sheets)
+    found = audit.audit_reports(pack, data_root).findings
+    assert "cross_page" in {f.kind for f in found}
+
+
+def _breakdown(by: str, merged: str) -> str:
+    other = (
+        '<td class="num suppressed" data-suppressed>c</td>'
+        if merged == "c"
+        else f'<td class="num">{merged}</td>'
+    )
+    return (
+        f'<table><caption>Change by {by.lower()}</caption><thead><tr><th scope="col">{by}'
+        '</th><th scope="col" data-dspl-counts>n</th></tr></thead><tbody><tr><th scope="row">'
+        f'Group A</th><td class="num">20</td></tr><tr><th scope="row">Other groups (merged:'
+        f" each too small to show)</th>{other}</tr></tbody></table>"
+    )
+
+
+def test_merged_other_groups_rows_are_only_compared_within_one_breakdown(pack, data_root):
+    body = CLEAN_BODY + _breakdown("School", "c") + _breakdown("Year group", "12")
+    (pack / "nurture.html").write_text(page(body))
+    assert audit.audit_reports(pack, data_root).passed
+    body += _breakdown("School", "12")  # the same breakdown shows what it hid
+    (pack / "nurture.html").write_text(page(body))
+    assert "cross_page" in kinds(pack, data_root)
+
+
+@pytest.fixture
+def wording_root(tmp_path: Path) -> Path:
+    """A project whose fixed wording holds methods sentences with numbers in them."""
+    root = tmp_path / "project"
+    (root / "dspl_eval").mkdir(parents=True)
+    (root / "dspl_eval" / "notebooks").mkdir()
+    (root / "dspl_eval" / "wording.py").write_text(
+        "METHODS = (\n"
+        '    "Suspension: excluded for a set period (at most 45 school days a year); "\n'
+        '    "permanent exclusion: will not return to that school (DfE)."\n'
+        ")\n"
+        'ALPHA = ("answered every item both times; 0.70 is the usual minimum, 0.80 good, "\n'
+        '    "0.90 very high (George & Mallery 2003 rule of thumb).")\n'
+        'RANGE = f"Follow-up so far runs to {months:.1f} months at most."\n',
+        "utf-8",
+    )
+    return root
+
+
+def _judged(text: str, threshold: int = 5, fixed=None) -> set[str]:
+    judge = audit._Judge(threshold, fixed=fixed)
+    audit.judge_prose(text, "p", judge)
+    return {kind for _, kind, _ in judge.found}
+
+
+def test_an_extreme_in_the_fixed_wording_is_not_a_persons_value(wording_root):
+    fixed = audit.fixed_wording(wording_root)
+    for text in [
+        "Suspension: excluded for a set period (at most 45 school days a year); permanent "
+        "exclusion: will not return to that school (DfE).",
+        "Internal consistency from the teachers who answered every item both times; 0.70 "
+        "is the usual minimum, 0.80 good, 0.90 very high.",
+    ]:
+        assert _judged(text, fixed=fixed) == set(), text
+        assert _judged(text) == {"extreme"}  # without the fixed wording it is one
+    for text in [
+        "Follow-up so far runs to 4.9 months at most.",  # the number fills a gap
+        "Suspension: excluded for at most 4 school days.",  # not the fixed phrase
+        "The usual minimum, 0.60 here.",
+        "The longest follow-up was 45 school days a year.",
+    ]:
+        assert _judged(text, fixed=fixed) == {"extreme"}, text
+
+
+def test_a_family_of_tests_is_not_a_family_of_people():
+    for text in [
+        "Several measures in one family: Holm's adjustment of the named test.",
+        "The five scales are one family of tests, so the p-values are Holm-adjusted.",
+        "The scales are one family, with Holm's adjustment of the paired t-test p-values.",
+        "Two families of outcomes are tested.",
+    ]:
+        assert _judged(text) == set(), text
+    for text in [
+        "One family withdrew from the group.",
+        "3 families said the group helped.",
+        "Two families did not return the form; Holm's rule is not used here.",
+    ]:
+        assert "small_count" in _judged(text), text
+
+
+def test_a_further_count_outside_the_n_leaves_no_remainder():
+    clean = (
+        "14 of the 23 teachers who answered (61%, 95% CI 41% to 78%) found the amount of "
+        "content just right; 6 teachers in the returns do not have an answer."
+    )
+    assert _judged(clean) == set()
+    assert (
+        _judged("20 of 34 children with a follow-up improved; 12 children have no follow-up yet.")
+        == set()
+    )
+    for text in [
+        "22 of 37 returned; 13 still attending.",
+        "14 of the 23 teachers who answered found it just right; 6 teachers who answered did not.",
+        "20 of 34 children with a follow-up improved; 12 children with a follow-up did not "
+        "improve.",
+        "22 of 40 children returned; 16 did not return.",
+    ]:
+        assert "complement" in _judged(text), text

@@ -25,7 +25,7 @@ from browser_support import (  # noqa: F401  (fixtures)
 
 from dspl_eval.export import write_pdf
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("demo")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group(name="demo")]
 
 
 def _problems_by_report(reports: Path, check) -> str:

@@ -159,6 +159,7 @@ def test_percent_column_mixing_fractions_with_whole_percentages_is_ambiguous():
     assert out.values.iloc[[1, 3]].isna().all()
     assert out.errors.iloc[[0, 2, 4]].isna().all()  # 0 is 0 in every style
     assert "ambiguous" in out.errors.iloc[1] and "0.58" in out.errors.iloc[1]
+    assert "(0.58% or 58%?)" in out.errors.iloc[1]  # the value seen, not a fixed example
     assert "ambiguous" in out.errors.iloc[3]  # 1 beside 0.58: 1% or 100%?
     assert out.values.iloc[4] == 0.0
 
@@ -517,3 +518,10 @@ def test_bulk_upn_check_agrees_with_stdnum(values):
             assert got == want
         elif not is_missing(value):
             assert pd.isna(got)
+
+
+def test_ambiguous_percent_message_uses_the_value_seen():
+    out = _percent(["85%", 0.25, 70])
+    assert "0.25 is ambiguous here (0.25% or 25%?)" in out.errors.iloc[1]
+    assert "write it as 25 or 25%" in out.errors.iloc[1]
+    assert "58" not in out.errors.iloc[1]

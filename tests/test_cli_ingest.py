@@ -177,7 +177,7 @@ def test_ingest_without_a_key_subprocess(tmp_path, env):
     assert done.returncode == 1
     assert done.stdout == ""
     (line,) = done.stderr.splitlines()
-    assert line.startswith("dspl-eval ingest: no pseudonymisation key: set DSPL_EVAL_KEY")
+    assert line.startswith("dspl-eval ingest: no pseudonymisation key: run `dspl-eval init`")
     assert not (data / "processed" / TERM / "ebsa.parquet").exists()
 
 

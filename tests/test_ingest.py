@@ -872,3 +872,32 @@ def test_find_header_never_crashes_on_garbage_headers(header):
         assert str(error).startswith("f.xlsx")
     else:
         assert found.sheet is sheet
+
+
+# --------------------------------------------------------------------------- issue 14.5
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_atomic_write_honours_the_umask(tmp_path, umask, mode):
+    """Outputs get 0o666 less the umask (group-readable on a shared drive), not the 0600
+    of the temporary file; nothing is left beside them."""
+    target = tmp_path / "out.txt"
+    old = os.umask(umask)
+    try:
+        assert ingest.current_umask() == umask
+        ingest._atomic_write(target, lambda p: Path(p).write_text("x", "utf-8"))
+    finally:
+        os.umask(old)
+    assert target.stat().st_mode & 0o777 == mode
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_processed_outputs_are_group_readable(tmp_path):
+    target = tmp_path / "validation.json"
+    old = os.umask(0o027)
+    try:
+        ingest._atomic_write(target, lambda p: Path(p).write_text("{}", "utf-8"))
+        ingest._atomic_write(target, lambda p: Path(p).write_text("{}", "utf-8"))  # replace
+    finally:
+        os.umask(old)
+    assert target.stat().st_mode & 0o040  # the group may read it

@@ -25,7 +25,7 @@ from dspl_eval.reporting import Context, fmt_p, from_frame
 
 ITEMS = nqt.ITEMS
 C = disclosure.SUPPRESSED
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "nqt.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "dspl_eval" / "notebooks" / "nqt.ipynb"
 
 
 def context(data: pd.DataFrame, audience: str = "analyst", threshold: int = 5) -> Context:

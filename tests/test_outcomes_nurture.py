@@ -24,7 +24,7 @@ from dspl_eval.outcomes import nurture
 from dspl_eval.reporting import Context, coverage_sentence, from_frame
 
 C = disclosure.SUPPRESSED
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "nurture.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "dspl_eval" / "notebooks" / "nurture.ipynb"
 SUMMER = "2023-24-summer"  # last day 31 August 2024
 AUTUMN = "2023-24-autumn"  # last day 31 December 2023
 DAYS_PER_MONTH = 365.25 / 12

@@ -25,7 +25,7 @@ from dspl_eval.initiatives import INITIATIVES
 from dspl_eval.runner import extract_summary, plan, run_term
 from dspl_eval.synth import DEMO_TERMS
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(name="demo")]
 
 EXTERNAL = re.compile(
     r"""(?:<script[^>]+src|<link[^>]+href|<img[^>]+src|<iframe[^>]+src|url\(|@import)\s*=?\s*
@@ -396,3 +396,59 @@ def test_run_with_pdf_writes_a_pdf_beside_each_report(demo_run, tmp_path):
     for name in ("ebsa", "index"):
         pdf = tmp_path / term / "commissioner" / f"{name}.pdf"
         assert pdf.read_bytes().startswith(b"%PDF-")
+
+
+def _number(text: object) -> float:
+    return float(str(text).replace("−", "-").replace(",", "").split()[0])
+
+
+@pytest.mark.parametrize("term", DEMO_TERMS)
+def test_elsa_rate_ratio_uses_the_time_actually_observed(demo_run, term):
+    """Issue 11: in the demo, follow-up after support is shorter than the 6-month window.
+    The published rate ratio must use person-months actually observed — recomputed here
+    independently from the dates (window, follow-up date, last day of the term; a month is
+    365.25/12 days) — and R's exact method (``poisson.test(c(x_after, x_before),
+    c(T_after, T_before))``: Clopper–Pearson interval of x_after / (x_after + x_before),
+    turned into a ratio), here with scipy's binomtest."""
+    from scipy.stats import binomtest
+
+    data = pd.read_parquet(demo_run.data / "processed" / term / "elsa.parquet")
+    month = 365.25 / 12
+    start = pd.to_datetime(data["support_end"])
+    window = data["window_months"].astype(float).fillna(6.0)
+    term_end = {
+        "2023-24-autumn": pd.Timestamp("2023-12-31"),
+        "2023-24-spring": pd.Timestamp("2024-03-31"),
+        "2023-24-summer": pd.Timestamp("2024-08-31"),
+    }[term]
+    ends = pd.concat(
+        [
+            start + pd.to_timedelta(window * month, unit="D"),
+            pd.to_datetime(data["follow_up_end"]),
+            pd.Series(term_end, index=data.index),
+        ],
+        axis=1,
+    ).min(axis=1)
+    after = (ends - start).dt.days / month
+    counted = (after > 0) & data["suspensions_before"].notna() & data["suspensions_after"].notna()
+    t_after, t_before = after[counted].sum(), window[counted].sum()
+    x_after = int(data.loc[counted, "suspensions_after"].sum())
+    x_before = int(data.loc[counted, "suspensions_before"].sum())
+    assert t_after < t_before * 0.9  # the premise: follow-up is shorter than the window
+
+    notebook = demo_run.work(term) / "elsa.ipynb"
+    summary = extract_summary(nbformat.read(notebook, as_version=4))
+    table = next(t for t in summary["tables"] if t["name"] == "suspensions")
+    row = dict(zip(table["columns"], table["rows"][0], strict=True))
+    if row["Child-months after"] != "c":
+        assert _number(row["Child-months after"]) == pytest.approx(t_after, abs=0.05)
+        assert _number(row["Child-months before"]) == pytest.approx(t_before, abs=0.5)
+    assert row["Suspensions before"] == x_before
+    assert row["Suspensions after"] == x_after
+    estimate = (x_after / t_after) / (x_before / t_before)
+    test = binomtest(x_after, x_after + x_before, t_after / (t_after + t_before))
+    ci = test.proportion_ci(0.95, method="exact")
+    odds = t_before / t_after
+    low, high = ci.low / (1 - ci.low) * odds, ci.high / (1 - ci.high) * odds
+    shown = row["Rate ratio (95% CI, exact)"].replace("−", "-")
+    assert shown == f"{estimate:.2f} ({low:.2f} to {high:.2f})"

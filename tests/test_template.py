@@ -227,7 +227,7 @@ def test_return_sheet_header_table_and_locking(templates, key):
     ws = wb[RETURN_SHEET]
     last = get_column_letter(len(initiative.columns))
     headers = [c.value for c in ws[1]][: len(initiative.columns)]
-    assert headers == list(initiative.names)
+    assert headers == [c.header for c in initiative.columns]  # plain English
     assert ws.cell(row=1, column=len(initiative.columns) + 1).value is None
     table = ws.tables[f"{key}_return"]
     assert table.ref == f"A1:{last}{ROWS + 1}"  # exactly the header and the data rows
@@ -360,8 +360,8 @@ def test_instructions_cover_every_column_and_names(templates, key):
     assert "names" in text.lower() and "deleted when we receive it" in text
     column_a = [row[0].value for row in ws.iter_rows()]
     for col in initiative.columns:
-        assert col.name in column_a
-        assert col.label in text
+        assert col.header in column_a
+        assert col.label in text and col.name in text  # the canonical name, for analysts
 
 
 def test_term_windows():
@@ -455,7 +455,8 @@ def test_one_impossible_value_is_named(templates, tmp_path, key):
     assert code == 1
     problems = [m for m in messages if f"row {BAD_ROW}," in m]
     assert len(problems) == 1, messages
-    assert f"column '{column}'" in problems[0] and f"'{value}'" in problems[0]
+    header = INITIATIVES[key].column(column).header
+    assert f"column '{header}'" in problems[0] and f"'{value}'" in problems[0]
     assert messages[-1] == f"1 of {FILLED} rows need attention"
     result = ingest.ingest_file(bad, INITIATIVES[key], _test_key())
     assert (result.rows_kept, result.rows_quarantined) == (FILLED - 1, 1)
@@ -499,5 +500,111 @@ def test_cli_template_then_validate(tmp_path):
         [cli, "validate", bad, "--initiative", "nqt"], capture_output=True, text=True
     )
     assert failed.returncode == 1
-    assert f"row {BAD_ROW}, column 'conf_autism_pre': '7'" in failed.stdout
+    header = INITIATIVES["nqt"].column("conf_autism_pre").header
+    assert f"row {BAD_ROW}, column '{header}': '7'" in failed.stdout
     assert failed.stdout.strip().splitlines()[-1] == f"1 of {FILLED} rows need attention"
+
+
+# --------------------------------------------------------------------------- issue 14.5
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_plain_english_headers_map_back_to_canonical_names(templates, tmp_path, key):
+    """Write the template, fill rows with openpyxl, ingest: canonical columns, values kept."""
+    initiative = INITIATIVES[key]
+    ws = load_workbook(templates[key])[RETURN_SHEET]
+    headers = [c.value for c in ws[1]][: len(initiative.columns)]
+    assert all(h != c.name for h, c in zip(headers, initiative.columns, strict=True)
+               if "_" in c.name)  # fmt: skip
+    assert not any("_" in h for h in headers)
+    filled = _fill(templates[key], tmp_path / f"{key}_filled.xlsx", key)
+    result = ingest.ingest_file(filled, initiative, _test_key())
+    assert result.header_mapping == {c.header: c.name for c in initiative.columns}
+    kept = [c for c in initiative.columns if not c.identifying]
+    assert [c.name for c in kept] == [n for n in result.kept.columns if n in initiative.names]
+    wb = load_workbook(filled)
+    first = _row_values(initiative, wb, wb[RETURN_SHEET], 0)
+    numbers = [c for c in kept if c.kind in ("integer", "number", "percent", "likert")]
+    for col in numbers:
+        if first[col.name] is not None:
+            assert result.kept.iloc[0][col.name] == first[col.name], col.name
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_school_is_prefilled_and_validation_still_covers_it(tmp_path, key):
+    initiative = INITIATIVES[key]
+    path = write_template(key, tmp_path / "t.xlsx", school="  Oakfield   Primary ", rows=20)
+    wb = load_workbook(path)
+    ws = wb[RETURN_SHEET]
+    k = initiative.names.index("school") + 1
+    assert [ws.cell(row=r, column=k).value for r in range(2, 22)] == [SCHOOL] * 20
+    assert ws.cell(row=22, column=k).value is None  # only the table's rows
+    assert not ws.cell(row=2, column=k).protection.locked  # a trust can change it
+    letter = get_column_letter(k)
+    assert any(f"{letter}2" in dv.sqref for dv in ws.data_validations.dataValidation)
+    assert len(ws.data_validations.dataValidation) == len(initiative.columns)
+    # an untouched pre-filled template is an empty return, not 20 rows without a child
+    result = ingest.ingest_file(path, initiative, _test_key())
+    assert result.error is None and result.rows_read == 0
+
+
+def test_prefilled_school_kept_on_filled_rows(tmp_path):
+    path = write_template("ebsa", tmp_path / "t.xlsx", school=SCHOOL, term=TERM)
+    filled = _fill(path, tmp_path / "filled.xlsx", "ebsa")
+    result = ingest.ingest_file(filled, INITIATIVES["ebsa"], _test_key())
+    assert (result.rows_read, result.rows_kept) == (FILLED, FILLED)
+
+
+@pytest.mark.parametrize("name", ["x.csv", "return", "x.xls", "x.xlsx.bak"])
+def test_out_must_end_in_xlsx(tmp_path, name):
+    with pytest.raises(ConfigError, match=r"must end in \.xlsx"):
+        write_template("ebsa", tmp_path / name)
+    assert not (tmp_path / name).exists()
+    assert write_template("ebsa", tmp_path / "UPPER.XLSX", rows=5).is_file()
+
+
+def test_cli_out_not_xlsx_is_one_clear_line(tmp_path):
+    cli = _cli()
+    made = subprocess.run(
+        [cli, "template", "ebsa", "--out", tmp_path / "x.csv"], capture_output=True, text=True
+    )
+    assert made.returncode in (1, 2)
+    assert "must end in .xlsx" in made.stderr and "Traceback" not in made.stderr
+    assert not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_validate_says_an_empty_return_is_empty(tmp_path, key):
+    path = write_template(key, tmp_path / "empty.xlsx", school=SCHOOL, rows=10)
+    messages, code = ingest.validate_file(path, key)
+    assert code == 1
+    assert "this return has no rows" in messages[0]
+    assert messages[-1] == "not ready to send: the return is empty"
+
+
+@pytest.mark.parametrize(("written", "asked"), [("ebsa", "elsa"), ("elsa", "ebsa"),
+                         ("nurture", "ebsa"), ("nqt", "elsa"), ("ebsa", "nqt")])  # fmt: skip
+def test_validate_spots_a_return_for_another_initiative(templates, tmp_path, written, asked):
+    filled = _fill(templates[written], tmp_path / "filled.xlsx", written)
+    messages, code = ingest.validate_file(filled, asked)
+    assert code == 1
+    short = {"ebsa": "an EBSA", "elsa": "an ELSA", "nurture": "a nurture groups",
+             "nqt": "an early-career teacher SEND programme"}  # fmt: skip
+    assert f"this looks like {short[written]} return" in messages[0], messages
+    assert f"--initiative {written}" in messages[0]
+    ok, code = ingest.validate_file(filled, written)
+    assert code == 0 and not any("looks like" in m for m in ok)
+
+
+def test_instructions_say_suspensions_after_count_only_up_to_follow_up(tmp_path):
+    """Issue 11: schools must know that ``suspensions_after`` counts only up to the
+    follow-up date (rates use the time actually observed)."""
+    import openpyxl
+
+    from dspl_eval.template import write_template
+
+    path = write_template("elsa", tmp_path / "elsa.xlsx")
+    sheet = openpyxl.load_workbook(path)["Instructions"]
+    text = " ".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value)
+    assert "up to the follow-up date" in text
+    assert "never beyond the window" in text

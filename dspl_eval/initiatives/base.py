@@ -6,6 +6,7 @@ templates (headers, dropdowns, ranges) and the synthetic demo data, so they cann
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -59,14 +60,28 @@ class Column:
     aliases: tuple[str, ...] = ()
     identifying: bool = False
     example: str = ""
+    note: str = ""  # what a school must know to fill it in (template instructions)
+
+    @property
+    def header(self) -> str:
+        """The plain-English heading a template writes for this column: its label without
+        bracketed asides, first letter in capitals ("Attendance % in the window before
+        support"). Ingestion reads it back as this column (:meth:`header_keys`).
+
+        >>> Column("attendance_before", "percent", "Attendance % (of sessions) before").header
+        'Attendance % before'
+        """
+        text = " ".join(re.sub(r"\s*\([^)]*\)", "", self.label).split())
+        return text[:1].upper() + text[1:]
 
     def header_keys(self) -> set[str]:
-        """Every normalised header that means this column (contract synonyms included).
+        """Every normalised header that means this column (contract synonyms included, and
+        the plain-English :attr:`header` of the templates).
 
         Aliases containing ``{}`` are stems for a pre/post pair: ``"fte {}"`` matches
         ``FTE before``, ``before FTE``, ``FTE (post)`` ... for the right member of the pair.
         """
-        keys = {normalise_header(self.name)}
+        keys = {normalise_header(self.name), normalise_header(self.header)}
         keys |= {normalise_header(a) for a in self.aliases if "{}" not in a}
         stem, _, suffix = self.name.rpartition("_")
         words = {"pre": PRE_WORDS, "before": PRE_WORDS, "post": POST_WORDS, "after": POST_WORDS}
@@ -300,13 +315,27 @@ def pupil_identity() -> tuple[Column, ...]:
     )
 
 
-SUSPENSIONS = before_after(
-    "suspensions",
-    "integer",
-    "Number of suspensions in the window",
-    minimum=0,
-    maximum=45,
-    aliases=("fixed term exclusions {}", "fixed period exclusions {}", "fte {}"),
+SUSPENSIONS = tuple(
+    dataclasses.replace(column, note=note)
+    for column, note in zip(
+        before_after(
+            "suspensions",
+            "integer",
+            "Number of suspensions in the window",
+            minimum=0,
+            maximum=45,
+            aliases=("fixed term exclusions {}", "fixed period exclusions {}", "fte {}"),
+        ),
+        (
+            "count the suspensions in the window before support started (the window is "
+            "6 months unless the return gives another length).",
+            "count only the suspensions from the end of support (or joining the group) up "
+            "to the follow-up date, if the return has one, and never beyond the window; "
+            "leave it blank if there has been no follow-up yet. We compare rates over the "
+            "time each child was actually followed, so a short follow-up is not a problem.",
+        ),
+        strict=True,
+    )
 )
 
 

@@ -1031,8 +1031,7 @@ def methods(window_months: int) -> list[str]:
 # ----------------------------------------------------------------------------- helpers
 
 
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
+_capital = rp.capital
 
 
 def _join(parts: list[str]) -> str:

@@ -32,7 +32,7 @@ import pandas as pd
 from dspl_eval import disclosure, measures, plots, stats
 from dspl_eval import reporting as rp
 from dspl_eval.errors import ConfigError
-from dspl_eval.gate import PROTECTS, Issued
+from dspl_eval.gate import PROTECTS
 from dspl_eval.initiatives.nqt import CONFIDENCE_TOPICS
 from dspl_eval.reporting import Context, FlagChange, PairedOutcome, PValue, Share, Shown, Stat
 
@@ -223,10 +223,7 @@ def change_sentence(ctx: Context, outcome: PairedOutcome, what: str) -> str:
         f"{rp.fmt(r.mean_post, unit, dp)} for the {ctx.count_words(n)} with answers before "
         f"and after ({'; '.join(parts)})."
     )
-    if outcome.without_follow_up:
-        missing = ctx.gate.count(outcome.without_follow_up)
-        text += f" {rp._capital(ctx.count_words(missing))} {_has(missing)} no after answers yet."
-    return text
+    return text + rp.missing_sentence(ctx, outcome.without_follow_up, "no after answers yet")
 
 
 def scale_sentence(ctx: Context, outcome: PairedOutcome) -> str:
@@ -630,7 +627,7 @@ def _answer_sentence(
 def satisfaction_sets(ctx: Context) -> dict[str, frozenset]:
     """Teachers per answer to "amount of content" (too little / just right / too much)."""
     values = ctx.data["satisfaction"].astype("string").str.lower()
-    return {rp._capital(s): ctx.members(values == s) for s in SATISFACTION}
+    return {rp.capital(s): ctx.members(values == s) for s in SATISFACTION}
 
 
 def satisfaction_table(ctx: Context) -> Shown:
@@ -737,7 +734,7 @@ def sessions_sentence(ctx: Context, offered: int = 6) -> str:
             parts.append(f"the number who {words} cannot be shown (a group would be too small)")
         else:
             parts.append(f"{k_issued} of {ctx.count(recorded)} ({100 * share.value:.0f}%) {words}")
-    return rp._capital("; ".join(parts)) + "."
+    return rp.capital("; ".join(parts)) + "."
 
 
 def show_sessions(ctx: Context, offered: int = 6) -> None:
@@ -843,11 +840,6 @@ def summary_tables(
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _has(issued: Issued) -> str:
-    """The verb after a count: ``1 teacher has``, ``fewer than 5 teachers have``."""
-    return "has" if not issued.hidden and issued.value == 1 else "have"
 
 
 def _lower_first(text: str) -> str:

@@ -74,12 +74,7 @@ RETURN_HORIZONS = (2.0, 3.0, 4.0)
 GROUPINGS = ("school", "group_name", "year_group", "sen_status", "sex")
 
 
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _verb(issued: Issued, singular: str = "has", plural: str = "have") -> str:
-    return singular if not issued.hidden and issued.value == 1 else plural
+_capital = rp.capital
 
 
 # ----------------------------------------------------------------------------- settings
@@ -252,10 +247,7 @@ def section_sentence(ctx: Context, outcome: PairedOutcome) -> str:
         )
     text = f"{outcome.label} of the {ctx.count_words(n)} with a review {verdict(outcome)}: "
     text += _moved(outcome) + "."
-    if outcome.without_follow_up:
-        missing = ctx.gate.count(outcome.without_follow_up)
-        text += f" {_capital(ctx.count_words(missing))} {_verb(missing)} no review yet."
-    return text
+    return text + rp.missing_sentence(ctx, outcome.without_follow_up, "no review yet")
 
 
 def boxall_sentence(
@@ -889,10 +881,7 @@ def suspension_sentence(ctx: Context, s: SuspensionChange) -> str:
             f"{r.events_before} suspension{'s' if r.events_before != 1 else ''} before and "
             f"{r.events_after} after ({ratio})."
         )
-    if s.no_follow_up:
-        missing = ctx.gate.count(s.no_follow_up)
-        text += f" {_capital(ctx.count_words(missing))} {_verb(missing)} no follow-up yet."
-    return text
+    return text + rp.missing_sentence(ctx, s.no_follow_up)
 
 
 def suspension_table(ctx: Context, s: SuspensionChange) -> Shown:
