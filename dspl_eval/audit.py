@@ -177,7 +177,10 @@ _CITATION_AFTER = re.compile(
     |\s+(?:1[89]|20)\d\d\b|\s*(?:&|and)\s+[A-Z][\w'’\-]+(?:\s+et\s+al\.?)?\s*[(,]?\s*(?:1[89]|20)\d\d)""",
     re.VERBOSE,
 )
-_SERVER_PATH = re.compile(r"(?<![\w.])(?:/(?:home|work|Users|tmp|mnt|srv|var)/|[A-Za-z]:\\)\S+")
+#: POSIX home/work folders, Windows drive paths and UNC shares (a mapped drive resolves to one).
+_SERVER_PATH = re.compile(
+    r"(?<![\w.])(?:/(?:home|work|Users|tmp|mnt|srv|var)/|[A-Za-z]:\\|\\\\[\w.$-]+\\)\S+"
+)
 
 _URL_ATTRS = frozenset({"src", "srcset", "poster", "data", "background", "lowsrc", "dynsrc"})
 _HREF_LOADS = frozenset({"link", "base", "image", "use", "feimage", "script"})
@@ -575,7 +578,13 @@ def load_identities(data_root: Path, terms: Iterable[str]) -> Identities:
             continue
         for path in sorted(processed.glob("*.parquet")):
             found.ids |= _read_ids(path, found.notes)
-        for path in sorted(p for p in raw.rglob("*") if p.suffix.lower() in RAW_SUFFIXES):
+        raws = [raw]
+        if re.fullmatch(r"\d{4}-\d{2}", term):  # a year pack: its terms' raw returns
+            raws += [
+                Path(data_root) / "raw" / f"{term}-{s}" for s in ("autumn", "spring", "summer")
+            ]
+        raw_files = [p for r in raws for p in sorted(r.rglob("*"))]
+        for path in sorted(p for p in raw_files if p.suffix.lower() in RAW_SUFFIXES):
             if not _hidden(path):
                 found.names |= _read_names(path, found.notes)
                 if len(path.stem) >= MIN_NAME_LENGTH:

@@ -394,6 +394,115 @@ def parse_likert(value: object, decimal: str | None = ".") -> int:
         raise CellError("1-5 or strongly disagree … strongly agree") from None
 
 
+def _words_key(text: str) -> str:
+    return " ".join(text.strip().lower().split())
+
+
+def _ordinal(column: Column, decimal: str | None = ".") -> Callable[[object], int]:
+    """An ordinal cell: one of ``column.levels`` (any case and spacing, or a synonym) or a
+    whole number, read as the score. Numbers outside the scores' range are left to the
+    range check (out of range); a number inside it that is no level's score is an error.
+
+    >>> from dspl_eval.initiatives.base import Column
+    >>> parse = _ordinal(Column("w", "ordinal", "Worry", levels=("no worry", "a lot")))
+    >>> parse("A  LOT"), parse(0), parse("1")
+    (1, 0, 1)
+    """
+    words = column.level_scores()
+    scores = set(column.scores)
+    low, high = min(scores), max(scores)
+    levels = "one of: " + " / ".join(
+        f"{w} ({s})" for w, s in zip(column.levels, column.scores, strict=True)
+    )
+    if column.kind == "likert":  # the words every Likert return has always been told
+        levels = f"{low}-{high} or {column.levels[0]} … {column.levels[-1]}"
+
+    def parse(value: object) -> int:
+        if isinstance(value, str) and _words_key(value) in words:
+            return words[_words_key(value)]
+        try:
+            number = parse_integer(value, decimal)
+        except CellError:
+            raise CellError(levels) from None
+        if low <= number <= high and number not in scores:
+            raise CellError(levels)
+        return number
+
+    return parse
+
+
+_MULTI_SPLIT = re.compile(r"\s*[;,/+&\n]\s*")
+_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
+
+
+def _multi(column: Column) -> Callable[[object], str]:
+    """A cell naming one or more of ``column.allowed`` (or their synonyms), separated by
+    ``;``, ``,``, ``/``, ``+``, ``&``, new lines or "and" (a value whose own name holds
+    "and", such as "Speech and language therapy", is still one value). Read as the
+    canonical values in the order of ``allowed``, joined by ``"; "``.
+
+    >>> from dspl_eval.initiatives.base import Column
+    >>> parse = _multi(Column("s", "multi", "Services", allowed=("EP", "Speech and language")))
+    >>> parse("speech and language and ep")
+    'EP; Speech and language'
+    """
+    known = {_words_key(a): a for a in column.allowed}
+    known |= {_words_key(k): v for k, v in column.value_synonyms.items()}
+    order = {a: i for i, a in enumerate(column.allowed)}
+    wanted = "one or more of: " + " / ".join(column.allowed) + " (separated by ;)"
+
+    def pieces(text: str) -> list[str] | None:
+        """The values ``text`` names, splitting on "and" only where that gives values."""
+        if _words_key(text) in known:
+            return [known[_words_key(text)]]
+        parts = _AND.split(text)
+        # best[i]: a reading of parts[:i] as values (None: no reading)
+        best: list[list[str] | None] = [[], *([None] * len(parts))]
+        for end in range(1, len(parts) + 1):
+            for start in range(end):
+                head = best[start]
+                if head is None:
+                    continue
+                key = _words_key(" and ".join(parts[start:end]))
+                if key in known:
+                    best[end] = [*head, known[key]]
+                    break
+        return best[-1]
+
+    def parse(value: object) -> str:
+        text = show_value(value)
+        found: list[str] = []
+        for piece in _MULTI_SPLIT.split(text):
+            if not piece.strip():
+                continue
+            values = pieces(piece)
+            if values is None:
+                raise CellError(f"{wanted}; {piece.strip()!r} is none of them")
+            found += values
+        if not found:
+            raise CellError(wanted)
+        return "; ".join(sorted(set(found), key=order.__getitem__))
+
+    return parse
+
+
+def multi_flags(series: pd.Series, allowed: tuple[str, ...] | list[str]) -> pd.DataFrame:
+    """One True/False column per value of ``allowed``: does the row's processed ``multi``
+    cell (values joined by ``"; "``) name it? A missing cell is False in every column.
+
+    >>> multi_flags(pd.Series(["EP; STLS", None]), ("EP", "STLS", "Early help")).sum().tolist()
+    [1, 1, 0]
+    """
+    named = series.map(lambda v: set() if is_missing(v) else {p.strip() for p in str(v).split(";")})
+    unknown = set().union(*named) - set(allowed) if len(named) else set()
+    if unknown:
+        raise ValueError(f"values not in allowed: {', '.join(sorted(unknown))}")
+    return pd.DataFrame(
+        {value: named.map(lambda found, v=value: v in found).astype(bool) for value in allowed},
+        index=series.index,
+    )
+
+
 _SDQ_ANSWERS = {"not true": 0, "somewhat true": 1, "certainly true": 2}
 
 
@@ -540,8 +649,10 @@ def parser_for(column: Column, decimal: str | None = ".") -> Callable[[object], 
             return parse_yes_no
         case "date":
             return parse_date
-        case "likert":
-            return lambda value: parse_likert(value, decimal)
+        case "likert" | "ordinal":
+            return _ordinal(column, decimal)
+        case "multi":
+            return _multi(column)
         case "sdq_item":
             return parse_sdq_item
         case "year_group":
@@ -556,6 +667,7 @@ def parser_for(column: Column, decimal: str | None = ".") -> Callable[[object], 
 _DTYPES = {
     "integer": "Int64",
     "likert": "Int64",
+    "ordinal": "Int64",
     "sdq_item": "Int64",
     "year_group": "Int64",
     "number": "float64",
@@ -575,7 +687,7 @@ def empty_column(column: Column, length: int, index: pd.Index | None = None) -> 
     return pd.Series([None] * length, index=index, dtype=dtype_for(column), name=column.name)
 
 
-NUMERIC_KINDS = frozenset({"integer", "number", "percent", "likert", "sdq_item"})
+NUMERIC_KINDS = frozenset({"integer", "number", "percent", "likert", "ordinal", "sdq_item"})
 
 
 def parse_column(raw: pd.Series, column: Column, decimal: str | None = ".") -> ParsedColumn:

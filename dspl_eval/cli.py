@@ -1,15 +1,19 @@
 """The one entry point: ``dspl-eval init|demo|ingest|run|template|validate|audit|lab``.
 
-Exit status: 0 success; 1 when an initiative failed, a file could not be read, the term
-had problems, a PDF could not be written or a check found problems (the others still
-finish); 2 for a usage error (an unknown option, a term not named YYYY-YY-autumn|spring|
-summer, a threshold that is not a whole number ≥ 1). Errors are printed as one clear line,
-never a traceback.
+Exit status (the CLI contract in DESIGN.md): 0 success; 1 when an initiative failed, a
+file could not be read, the term had problems, a PDF could not be written, a check found
+problems or the set-up is incomplete (no key, another run holds the folder; the others
+still finish); 2 for a usage or settings error (an unknown option or choice, a term not
+named YYYY-YY-autumn|spring|summer, a threshold that is not a whole number ≥ 2, a
+template ``--out`` not ending in .xlsx, a bad value in the settings file
+``<data>/dspl-eval.toml``); 130 when interrupted (Ctrl-C). Errors are printed as one clear
+line, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 from collections.abc import Sequence
@@ -29,23 +33,38 @@ from dspl_eval.paths import (
 
 AUDIENCES = EDITIONS
 DEFAULT_THRESHOLD = 5
+MIN_THRESHOLD = 2  # dspl_eval.settings.MIN_THRESHOLD: 1 would suppress nothing
 
 
 class UsageError(Exception):
     """A bad argument value: one line on standard error, exit status 2."""
 
 
-def _whole_number(name: str):
+class _Parser(argparse.ArgumentParser):
+    """argparse's own errors (unknown option, invalid choice, missing argument) as one
+    line, like every other error, with exit status 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _whole_number(name: str, minimum: int = 1):
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise UsageError(f"{name} {text!r}: expected a whole number ≥ 1") from None
-        if value < 1:
-            raise UsageError(f"{name} {text!r}: expected a whole number ≥ 1")
+            raise UsageError(f"{name} {text!r}: expected a whole number ≥ {minimum}") from None
+        if value < minimum:
+            raise UsageError(f"{name} {text!r}: expected a whole number ≥ {minimum}")
         return value
 
     return parse
+
+
+def _user_path(text: str) -> Path:
+    """A path argument with ``~`` expanded here: Windows' cmd and PowerShell pass
+    ``--data ~/send-data`` on as it is, where a POSIX shell would have expanded it."""
+    return Path(text).expanduser()
 
 
 def _examples(*lines: str) -> str:
@@ -69,14 +88,20 @@ JOBS_HELP = (
     "core; e.g. --jobs 2 on a busy laptop)"
 )
 THRESHOLD_HELP = (
-    "the suppression threshold: counts of people from 1 to N-1 are shown as c (default "
-    "%(default)s; e.g. --threshold 10 for a stricter rule)"
+    "the suppression threshold: counts of people from 1 to N-1 are shown as c, N ≥ 2 "
+    f"(default: suppression_threshold in the settings file, else {DEFAULT_THRESHOLD}; e.g. "
+    "--threshold 10 for a stricter rule)"
+)
+SETTINGS_HELP = (
+    "the settings file: partnership name, thresholds, reliabilities, schools, cost lines "
+    "(default: dspl-eval.toml in the data folder, if there is one; dspl-eval init writes an "
+    "example; e.g. --settings D:\\SEND\\dspl-eval.toml)"
 )
 
 
 def _parser() -> argparse.ArgumentParser:
     formatter = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="dspl-eval",
         description="Evaluation workbook for local SEND partnerships: termly returns in, "
         "impact reports out.",
@@ -96,7 +121,9 @@ def _parser() -> argparse.ArgumentParser:
         version=f"dspl-eval {__version__}",
         help="print the version and stop (e.g. dspl-eval --version)",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="command", parser_class=_Parser
+    )
 
     def command(name: str, summary: str, *examples: str) -> argparse.ArgumentParser:
         return sub.add_parser(
@@ -109,14 +136,16 @@ def _parser() -> argparse.ArgumentParser:
 
     init = command(
         "init",
-        "create the data folders and a pseudonymisation key outside the repository",
+        "create the data folders, an example settings file and a pseudonymisation key "
+        "outside the repository",
         "dspl-eval init",
         "dspl-eval init --data D:\\SEND\\data",
         "DSPL_EVAL_KEY_FILE=/secure/dspl.key dspl-eval init --data ~/send-data",
+        '$env:DSPL_EVAL_KEY_FILE = "D:\\secure\\dspl.key"; dspl-eval init   # Windows PowerShell',
     )
     init.add_argument(
         "--data",
-        type=Path,
+        type=_user_path,
         default=DEFAULT_DATA,
         help="the data root to create, with raw/ and processed/ inside (default: %(default)s; "
         "e.g. --data ~/send-data)",
@@ -132,13 +161,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--data",
-        type=Path,
+        type=_user_path,
         default=DEMO_DATA,
         help="where to write the synthetic returns (default: %(default)s; e.g. --data /tmp/demo)",
     )
     demo.add_argument(
         "--reports",
-        type=Path,
+        type=_user_path,
         default=DEMO_REPORTS,
         help="where the demo packs go (default: %(default)s; e.g. --reports /tmp/demo-reports)",
     )
@@ -156,7 +185,8 @@ def _parser() -> argparse.ArgumentParser:
         help="multiply the number of children (default %(default)s; e.g. --scale 100)",
     )
     demo.add_argument("--jobs", type=str, default=None, help=JOBS_HELP)
-    demo.add_argument("--threshold", type=str, default=str(DEFAULT_THRESHOLD), help=THRESHOLD_HELP)
+    demo.add_argument("--threshold", type=str, default=None, help=THRESHOLD_HELP)
+    demo.add_argument("--settings", type=_user_path, default=None, help=SETTINGS_HELP)
     demo.add_argument(
         "--no-run",
         action="store_true",
@@ -170,7 +200,7 @@ def _parser() -> argparse.ArgumentParser:
         "dspl-eval ingest --term 2024-25-spring --data ~/send-data",
     )
     ingest.add_argument("--term", required=True, help=TERM_HELP)
-    ingest.add_argument("--data", type=Path, default=DEFAULT_DATA, help=DATA_HELP)
+    ingest.add_argument("--data", type=_user_path, default=DEFAULT_DATA, help=DATA_HELP)
 
     run = command(
         "run",
@@ -181,8 +211,8 @@ def _parser() -> argparse.ArgumentParser:
         "dspl-eval run --term 2024-25-autumn --data ~/send-data --reports ~/send-reports",
     )
     run.add_argument("--term", required=True, help=TERM_HELP)
-    run.add_argument("--data", type=Path, default=DEFAULT_DATA, help=DATA_HELP)
-    run.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help=REPORTS_HELP)
+    run.add_argument("--data", type=_user_path, default=DEFAULT_DATA, help=DATA_HELP)
+    run.add_argument("--reports", type=_user_path, default=DEFAULT_REPORTS, help=REPORTS_HELP)
     run.add_argument(
         "--initiative",
         nargs="+",
@@ -207,7 +237,41 @@ def _parser() -> argparse.ArgumentParser:
         help="also print each report to PDF with Chromium, Chrome or Edge (e.g. "
         "dspl-eval run --term 2024-25-autumn --pdf)",
     )
-    run.add_argument("--threshold", type=str, default=str(DEFAULT_THRESHOLD), help=THRESHOLD_HELP)
+    run.add_argument("--threshold", type=str, default=None, help=THRESHOLD_HELP)
+    run.add_argument("--settings", type=_user_path, default=None, help=SETTINGS_HELP)
+
+    year = command(
+        "year",
+        "run the academic-year reports: each child once across the year's terms, trends "
+        "across terms",
+        "dspl-eval year --year 2023-24",
+        "dspl-eval year --year 2023-24 --audience analyst",
+        "dspl-eval year --year 2023-24 --data ~/send-data --reports ~/send-reports",
+    )
+    year.add_argument(
+        "--year",
+        required=True,
+        help="the academic year, YYYY-YY (e.g. --year 2023-24); its terms must be ingested",
+    )
+    year.add_argument("--data", type=_user_path, default=DEFAULT_DATA, help=DATA_HELP)
+    year.add_argument("--reports", type=_user_path, default=DEFAULT_REPORTS, help=REPORTS_HELP)
+    year.add_argument(
+        "--initiative",
+        nargs="+",
+        choices=list(INITIATIVES),
+        default=None,
+        metavar="KEY",
+        help=f"only these reports ({', '.join(INITIATIVES)}; default: all with data)",
+    )
+    year.add_argument("--jobs", type=str, default=None, help=JOBS_HELP)
+    year.add_argument(
+        "--audience",
+        choices=AUDIENCES,
+        default="commissioner",
+        help="which edition to build, in reports/<year>/<audience>/ (default %(default)s)",
+    )
+    year.add_argument("--threshold", type=str, default=None, help=THRESHOLD_HELP)
+    year.add_argument("--settings", type=_user_path, default=None, help=SETTINGS_HELP)
 
     template = command(
         "template",
@@ -224,7 +288,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     template.add_argument(
         "--out",
-        type=Path,
+        type=_user_path,
         required=True,
         help="the workbook to write, ending in .xlsx (e.g. --out ebsa_return.xlsx)",
     )
@@ -246,7 +310,9 @@ def _parser() -> argparse.ArgumentParser:
         'dspl-eval validate "Oakfield ELSA autumn.csv" --initiative elsa',
     )
     validate.add_argument(
-        "file", type=Path, help="the return to check, .xlsx, .xls or .csv (e.g. ebsa_return.xlsx)"
+        "file",
+        type=_user_path,
+        help="the return to check, .xlsx, .xls or .csv (e.g. ebsa_return.xlsx)",
     )
     validate.add_argument(
         "--initiative",
@@ -265,13 +331,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     audit.add_argument(
         "report_dir",
-        type=Path,
+        type=_user_path,
         help="a pack folder, or reports/<term> for its commissioner pack (e.g. "
         "reports/2024-25-autumn)",
     )
     audit.add_argument(
         "--data",
-        type=Path,
+        type=_user_path,
         default=None,
         help="data root whose raw/processed data to look for (default: data, or data/demo "
         "for demo reports; e.g. --data ~/send-data)",
@@ -287,14 +353,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     lab.add_argument(
         "--data",
-        type=Path,
+        type=_user_path,
         default=DEFAULT_DATA,
         help="the data root the notebooks read (their data_dir parameter); the working "
         "copy goes in <data>/notebooks/ (default: %(default)s; e.g. --data data/demo)",
     )
     lab.add_argument(
         "--dir",
-        type=Path,
+        type=_user_path,
         default=None,
         help="put the working copy here instead (never inside the package; e.g. "
         "--dir ~/send-notebooks)",
@@ -315,21 +381,42 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check_usage(args: argparse.Namespace) -> None:
-    """Argument values argparse cannot check: the term's name, threshold and jobs. Done
-    here (not with ``type=``) so each is one line, as every other error is."""
-    if getattr(args, "term", None) is not None and args.command in ("ingest", "run"):
+    """Argument values argparse cannot check: the term's name, threshold, jobs and a
+    template's file name; then the settings file (run, demo: ``args.loaded_settings``).
+    Done here (not with ``type=``) so each is one line, as every other error is."""
+    if getattr(args, "term", None) is not None and args.command in ("ingest", "run", "template"):
         try:
             check_term(args.term)
         except ConfigError as error:
             raise UsageError(str(error)) from None
-    if hasattr(args, "threshold"):
-        args.threshold = _whole_number("--threshold")(args.threshold)
+    if getattr(args, "threshold", None) is not None:
+        args.threshold = _whole_number("--threshold", MIN_THRESHOLD)(args.threshold)
     if getattr(args, "jobs", None) is not None:
         args.jobs = _whole_number("--jobs")(args.jobs)
+    if args.command == "template" and not args.out.is_dir() and args.out.suffix.lower() != ".xlsx":
+        raise UsageError(
+            f"--out {args.out.name}: a template is an Excel workbook, so its file name must "
+            f"end in .xlsx (e.g. --out {args.out.with_suffix('.xlsx').name}), or give a folder"
+        )
+    if args.command in ("run", "demo", "year"):  # the commands that run reports
+        from dspl_eval.settings import load
+
+        try:
+            args.loaded_settings = load(
+                args.data,
+                {"threshold": getattr(args, "threshold", None)},
+                path=getattr(args, "settings", None),
+            )
+        except ConfigError as error:
+            raise UsageError(str(error)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # said by the command's own parser, so the line names the command
+        (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        commands.choices[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         _check_usage(args)
     except UsageError as error:
@@ -424,8 +511,38 @@ def _run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         audience=args.audience,
         pdf=args.pdf,
-        threshold=args.threshold,
+        settings=args.loaded_settings,
     )
+    return outcome.exit_code
+
+
+def _year(args: argparse.Namespace) -> int:
+    from dspl_eval import frontpage
+    from dspl_eval.runner import run_year
+    from dspl_eval.settings import load
+    from dspl_eval.year import check_year
+
+    try:
+        check_year(args.year)
+        settings = load(args.data, {"threshold": args.threshold}, path=args.settings)
+    except ConfigError as error:
+        print(f"dspl-eval year: {error}", file=sys.stderr)
+        return 2
+    outcome = run_year(
+        args.year,
+        data=args.data,
+        reports=args.reports,
+        initiatives=args.initiative,
+        jobs=args.jobs,
+        audience=args.audience,
+        settings=settings,
+    )
+    if args.audience == "commissioner":
+        front, findings = frontpage.write(args.data, args.reports, settings.threshold)
+        if front is None:
+            print(f"front page not published: the audit found {len(findings)} problem(s)")
+            return 1
+        print(f"front page across terms: {front}")
     return outcome.exit_code
 
 
@@ -439,7 +556,7 @@ def _demo(args: argparse.Namespace) -> int:
         scale=args.scale,
         jobs=args.jobs,
         run_reports=not args.no_run,
-        threshold=args.threshold,
+        settings=args.loaded_settings,
     )
 
 
@@ -465,7 +582,9 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def init_data(data: Path) -> list[str]:
-    """Create ``<data>/raw`` and ``<data>/processed`` and, unless one exists, a key file
+    """Create ``<data>/raw`` and ``<data>/processed``, unless they exist an example
+    settings file ``<data>/dspl-eval.toml`` (every key at its default, with a sentence
+    each: :func:`dspl_eval.settings.example_toml`) and a key file
     (``$DSPL_EVAL_KEY_FILE``, default ``~/.config/dspl-eval/key``: 64 hex characters,
     mode 0600, never inside the repository or the package, never overwritten). Returns
     what was done and the next steps, one line each."""
@@ -473,6 +592,7 @@ def init_data(data: Path) -> list[str]:
     import secrets
 
     from dspl_eval.paths import PROJECT_ROOT, key_file
+    from dspl_eval.settings import settings_path, write_example
 
     data = Path(data)
     lines = []
@@ -480,6 +600,14 @@ def init_data(data: Path) -> list[str]:
         existed = folder.is_dir()
         folder.mkdir(parents=True, exist_ok=True)
         lines.append(f"{'kept' if existed else 'created'} {folder}")
+    settings_file = settings_path(data)
+    if write_example(settings_file):
+        lines.append(
+            f"created the settings file {settings_file} (the defaults, each explained: "
+            "put in the partnership's name, schools and cost lines)"
+        )
+    else:
+        lines.append(f"kept the existing settings file {settings_file}")
     key = key_file()
     if os.environ.get("DSPL_EVAL_KEY"):
         lines.append("the key comes from the DSPL_EVAL_KEY environment variable; no key file made")
@@ -496,8 +624,13 @@ def init_data(data: Path) -> list[str]:
         with os.fdopen(handle, "w", encoding="ascii") as out:
             out.write(secrets.token_hex(32) + "\n")
         os.chmod(key, 0o600)  # whatever the umask
+        who = (
+            "in your Windows user profile: keep it out of shared folders"
+            if os.name == "nt"  # the mode bits mean nothing there: the folder's rights do
+            else "readable by you only"
+        )
         lines.append(
-            f"created the pseudonymisation key {key} (readable by you only): keep it safe "
+            f"created the pseudonymisation key {key} ({who}): keep it safe "
             "and back it up; every term must use the same key"
         )
     example = "2024-25-autumn"
@@ -589,6 +722,7 @@ _COMMANDS = {
     "ingest": _ingest,
     "run": _run,
     "template": _template,
+    "year": _year,
     "validate": _validate,
     "audit": _audit,
 }
@@ -596,7 +730,12 @@ _COMMANDS = {
 
 def console() -> int:
     """The ``dspl-eval`` program: :func:`main`, and once interrupted, a further Ctrl-C
-    while Python shuts down changes nothing (the exit status stays 130)."""
+    while Python shuts down changes nothing (the exit status stays 130). Output that the
+    terminal's encoding cannot show (≥, − in a Windows console redirected to a cp1252
+    file) is replaced, never a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="replace")
     code = main()
     if code == 130:
         import signal

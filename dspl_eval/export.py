@@ -63,8 +63,6 @@ TEMPLATE_NAME = "offline"
 TEMPLATE_DIR = TEMPLATES_DIR / TEMPLATE_NAME
 LANGUAGE = "en-GB"
 
-#: Where :func:`find_chromium` looks, in order (after ``$DSPL_EVAL_CHROMIUM``).
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")  # see find_chromium
 PDF_TIMEOUT_SECONDS = 120.0
 
 _lock = threading.Lock()  # an HTMLExporter re-registers filters on each call: not thread-safe
@@ -415,7 +413,7 @@ def _run_chromium(command: list[str], html_path: Path, timeout: float, profile: 
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             env=env,
-            start_new_session=True,  # so a timeout can kill chromium's helper processes too
+            **_own_group(),  # so a timeout can kill chromium's helper processes too
         )
     except OSError as error:
         raise DsplEvalError(f"cannot start Chromium ({command[0]}): {error}") from error
@@ -436,9 +434,28 @@ def _run_chromium(command: list[str], html_path: Path, timeout: float, profile: 
         )
 
 
+def _own_group() -> dict:
+    """Popen arguments that start the browser in a process group of its own (POSIX: a new
+    session; Windows: a new process group, since ``start_new_session`` is ignored there)."""
+    if os.name == "nt":
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    return {"start_new_session": True}
+
+
 def _kill_group(process: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+    """End the browser and every helper it started (``os.killpg`` is POSIX only: on Windows
+    the process tree is walked with psutil)."""
+    if os.name == "nt":
+        import psutil
+
+        with contextlib.suppress(psutil.Error):
+            parent = psutil.Process(process.pid)
+            for child in [*parent.children(recursive=True), parent]:
+                with contextlib.suppress(psutil.Error):
+                    child.kill()
+    else:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired, ValueError):
         process.communicate(timeout=10)
 

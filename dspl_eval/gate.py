@@ -35,6 +35,17 @@ Issued values are :class:`Issued` objects. The table renderer in :mod:`dspl_eval
 (``gated_table`` / ``show_table``) refuses bare numbers and any table the gate did not
 issue; charts for commissioners take only issued tables (:mod:`dspl_eval.plots`).
 
+How it stays fast (the attack is over atoms, not people): people who belong to exactly
+the same sets are interchangeable, so the gate keeps them as one atom with a multiplicity,
+splitting atoms as new sets arrive (:class:`_Atoms`); each attack merges the atoms its
+sets do not tell apart. Cheap exact checks come first (atoms, differences, a one-step move
+that frees a hidden cell, feasible points kept from earlier programmes), the
+linear programmes are solved for several cells at once, attack results are remembered,
+and the small-union search is remembered per set of published figures (a subset of a safe
+set is safe), split into independent parts and answered by disjoint bases or by listing
+before any integer programme runs. Decisions are the same as when every attack was built
+over people (``tests/test_gate_atoms.py`` compares them with that gate).
+
 Limits, stated plainly: the intruder is assumed to know which people share a pattern of
 cells (the strongest assumption) but not the people themselves; bounds of hidden cells are
 found by linear programmes, whose range contains the integer range (no case where they
@@ -45,6 +56,7 @@ initiatives count different people.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -52,7 +64,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dspl_eval.disclosure import AUDIENCES, SUPPRESSED, check_threshold
-from dspl_eval.errors import ConfigError
+from dspl_eval.errors import ConfigError, DisclosureError
+
+try:  # optional: keeps the numerical libraries to one thread for the gate's small matrices
+    from threadpoolctl import threadpool_limits as _threadpool_limits
+except ImportError:  # pragma: no cover - without it they may spread over every core
+    _threadpool_limits = None
 
 SMALL = "small"  # hidden in its own right: 1 to threshold − 1 people, or from too few
 PROTECTS = "protects"  # hidden only so that another hidden figure cannot be worked out
@@ -127,6 +144,7 @@ class _Ledger:
     hidden: dict[Members, str] = field(default_factory=dict)  # set → SMALL or PROTECTS
     decided: dict[Members, Issued] = field(default_factory=dict)
     families: list[Members] = field(default_factory=list)  # unions of each request's cells
+    known: list[Members] = field(default_factory=list)  # sizes known from another pack
 
 
 def members_of(values: Iterable[Hashable]) -> Members:
@@ -156,6 +174,13 @@ class Gate:
         self.audience = audience
         self.people = people
         self._ledger = _Ledger()
+        self._atoms = _Atoms()
+        self._memo: dict[tuple, str | None] = {}
+        self._unions: dict[frozenset, bool] = {}
+        self._safe_unions: list[frozenset] = []
+        self._leaking_unions: list[frozenset] = []
+        self._witness_pool: list[np.ndarray] = []
+        self._witness_version = -1
 
     # ------------------------------------------------------------------ properties
 
@@ -177,6 +202,50 @@ class Gate:
             return ""
         return REASONS[issued.reason].format(threshold=self.threshold, people=self.people)
 
+    # ------------------------------------------------------------------ other packs
+
+    def known(self, sets: Iterable[Iterable[Hashable]]) -> None:
+        """Sets of people whose exact sizes an intruder already knows from another pack
+        (the term packs, when this gate builds the year pack).
+
+        Every attack counts them like published sets. A known set may hold people who are
+        not in this report (a term's quarantined rows, a child who left): they are kept as
+        people of their own, in atoms of their own, not cut away. Cutting them away would
+        claim the intruder knows the size of the part inside this report, which they do
+        not, and it would miss a leak: a set published here that leaves a few of those
+        people as the difference with a known set. A known set asked again is shown (its
+        size is out already) and is listed by :meth:`ledger`.
+
+        Call it before anything is published. Raises DisclosureError when the known sets,
+        with what this gate has published so far, already let a small group be worked
+        out: no figure of this report could then be shown safely, and that is said, not
+        left to a report of withheld tables.
+        """
+        added = [s for s in dict.fromkeys(members_of(m) for m in sets) if s]
+        fresh = [s for s in added if s not in self._ledger.known]
+        if not fresh:
+            return
+        self._ledger.known.extend(fresh)
+        for s in fresh:
+            self._ledger.decided.setdefault(s, Issued(float(len(s)), False))
+        if not self.commissioner:
+            return
+        found = self._attack([], {}, frozenset())
+        if found is not None:
+            raise DisclosureError(
+                f"the sets of {self.people} known from other packs already let a group of "
+                f"fewer than {self.threshold} {self.people} be worked out ({found}; for example a "
+                "term pack built with a lower threshold, or two packs whose populations "
+                "differ by a few): this gate cannot protect it; rebuild the other packs "
+                "with this threshold or leave their sets out knowingly"
+            )
+
+    def ledger(self) -> list[Members]:
+        """Every set whose size an intruder can know from this gate: the known sets
+        (:meth:`known`), then every set published (shown) so far, in order. Private: for
+        the report's work folder, never a pack."""
+        return list(dict.fromkeys([*self._ledger.known, *self._ledger.published]))
+
     # ------------------------------------------------------------------ counts
 
     def count(self, members: Iterable[Hashable]) -> Issued:
@@ -197,7 +266,8 @@ class Gate:
             return {k: Issued(float(len(s)), False) for k, s in sets.items()}
         new = [s for s in dict.fromkeys(sets.values()) if s not in self._ledger.decided]
         if new:
-            self._decide(new)
+            with _one_thread():
+                self._decide(new)
         return {label: self._ledger.decided[s] for label, s in sets.items()}
 
     def _decide(self, new: list[Members]) -> None:
@@ -294,10 +364,144 @@ class Gate:
         self, new: list[Members], hidden: dict[Members, str], family: Members
     ) -> str | None:
         """A description of the first derivable small group, or None when there is none."""
-        published = self._ledger.published + [s for s in new if s and s not in hidden]
-        secret = {**self._ledger.hidden, **hidden}
-        families = [*self._ledger.families, family]
-        return attack(published, secret, self.threshold, families)
+        add = self._atoms.add
+        published = [*self._ledger.known, *self._ledger.published]
+        published += [s for s in new if s and s not in hidden]
+        known = set(self._ledger.known)
+        secret = {s: r for s, r in {**self._ledger.hidden, **hidden}.items() if s not in known}
+        pub = [add(s) for s in dict.fromkeys(s for s in published if s and s not in secret)]
+        hid = {add(s): r for s, r in secret.items() if s}
+        extra = [add(f) for f in dict.fromkeys([*self._ledger.families, family]) if f]
+        key = (tuple(pub), tuple(hid.items()), tuple(extra))
+        if key not in self._memo:
+            self._memo[key] = _attack_atoms(self._atoms, pub, hid, extra, self.threshold, self)
+        return self._memo[key]
+
+    # ------------------------------------------------------------------ caches
+
+    def _union_search(self, pub: tuple[int, ...], run) -> bool:
+        """The small-union search for the published sets ``pub`` (set ids), remembered:
+        its answer depends only on which sets are published, a subset of sets found safe
+        is safe (its row space is smaller) and a superset of sets proven to leak leaks."""
+        key = frozenset(pub)
+        if key in self._unions:
+            return self._unions[key]
+        if any(key <= safe for safe in self._safe_unions):
+            return False
+        if any(leak <= key for leak in self._leaking_unions):
+            return True
+        found, proven = run()
+        self._unions[key] = found
+        if not found:
+            self._safe_unions.append(key)
+        elif proven:  # a timeout is a leak for this question only (fail closed)
+            self._leaking_unions.append(key)
+        return found
+
+    def _witnesses(self) -> list[np.ndarray]:
+        """Points (sizes of the fine atoms) that fitted an earlier linear programme; any
+        that fits the present one proves a hidden cell free without solving again."""
+        if self._witness_version != self._atoms.version:
+            self._witness_pool = []
+            self._witness_version = self._atoms.version
+        return self._witness_pool
+
+    def _keep_witness(self, point: np.ndarray) -> None:
+        pool = self._witnesses()
+        pool.append(point)
+        del pool[:-_WITNESSES]
+
+
+def _one_thread() -> contextlib.AbstractContextManager:
+    """BLAS on one thread while the gate works: its matrices are small, and several
+    report workers each spreading tiny SVDs over every core made them ~30x slower."""
+    if _threadpool_limits is None:
+        return contextlib.nullcontext()
+    return _threadpool_limits(limits=1, user_api="blas")
+
+
+_BLOCK = 512  # vectors tested against the row space at a time (memory)
+_WITNESSES = 64  # feasible points kept per gate for the hidden-cell bounds
+_TOL = 1e-7  # the rounding allowance of the linear programmes (as HiGHS's own)
+
+
+class _Atoms:
+    """People grouped by the sets they belong to, kept up to date as sets arrive.
+
+    Every set ever asked gets an id and a row of a boolean matrix over *fine atoms*:
+    people who belong to exactly the same registered sets. A new set splits the atoms
+    it cuts (one pass over its people), so everything after works on atoms with
+    multiplicities, never on people. An attack on some of the sets merges the fine atoms
+    that the sets it looks at do not tell apart (its own atoms)."""
+
+    def __init__(self) -> None:
+        self._atom_of: dict[Hashable, int] = {}
+        self._people: list[set] = []
+        self._sizes: list[int] = []
+        self._ids: dict[Members, int] = {}
+        self._rows = np.zeros((8, 8), dtype=bool)
+        self.version = 0  # changes whenever the fine atoms change
+
+    def add(self, s: Members) -> int:
+        """The id of set ``s`` (registering it, and splitting atoms, when new)."""
+        sid = self._ids.get(s)
+        if sid is not None:
+            return sid
+        touched: dict[int, list] = {}
+        fresh = []
+        atom_of = self._atom_of
+        for person in s:
+            atom = atom_of.get(person)
+            if atom is None:
+                fresh.append(person)
+            else:
+                touched.setdefault(atom, []).append(person)
+        sid = len(self._ids)
+        self._ids[s] = sid
+        self._grow(sid + 1, len(self._sizes) + len(touched) + 1)
+        inside = []
+        for atom, moved in touched.items():
+            if len(moved) == self._sizes[atom]:
+                inside.append(atom)
+                continue
+            part = self._new_atom(moved)
+            self._rows[:, part] = self._rows[:, atom]
+            self._sizes[atom] -= len(moved)
+            self._people[atom].difference_update(moved)
+            inside.append(part)
+        if fresh:
+            inside.append(self._new_atom(fresh))
+        self._rows[sid, inside] = True
+        if len(inside) != len(touched) or fresh:
+            self.version += 1
+        return sid
+
+    def _new_atom(self, people: list) -> int:
+        atom = len(self._sizes)
+        self._sizes.append(len(people))
+        self._people.append(set(people))
+        for person in people:
+            self._atom_of[person] = atom
+        self.version += 1
+        return atom
+
+    def _grow(self, n_sets: int, n_atoms: int) -> None:
+        rows, cols = self._rows.shape
+        if n_sets > rows or n_atoms > cols:
+            grown = np.zeros((max(rows, 2 * n_sets), max(cols, 2 * n_atoms)), dtype=bool)
+            grown[:rows, :cols] = self._rows
+            self._rows = grown
+
+    def matrix(self, ids: list[int]) -> np.ndarray:
+        """Sets (rows, in the order of ``ids``) × fine atoms."""
+        return self._rows[ids, : len(self._sizes)]
+
+    @property
+    def sizes(self) -> np.ndarray:
+        return np.asarray(self._sizes, dtype=float)
+
+    def __len__(self) -> int:
+        return len(self._sizes)
 
 
 def attack(
@@ -311,7 +515,7 @@ def attack(
     Parameters
     ----------
     published : list of frozenset
-        The sets whose sizes are printed.
+        The sets whose sizes are printed (or otherwise known to the intruder).
     hidden : mapping of frozenset to reason, or list of frozenset
         The sets shown as ``c``. A :data:`SMALL` cell is known to hold 1 to threshold − 1
         people, a :data:`PROTECTS` cell at least the threshold (the reader is told which);
@@ -335,174 +539,552 @@ def attack(
     The fast checks try every atom, every difference of two overlapping published sets or
     request unions, and every hidden cell; an integer programme then searches every union
     of atoms at once for one in the row space with 1 to threshold − 1 people in it.
+
+    Everything is computed over atoms with multiplicities (people who belong to the same
+    sets are interchangeable), so the cost depends on how many distinct patterns there
+    are, not on how many people.
     """
     reasons = dict(hidden) if isinstance(hidden, Mapping) else dict.fromkeys(hidden, "")
-    pub = list(dict.fromkeys(s for s in published if s and s not in reasons))
-    hid = [s for s in dict.fromkeys(reasons) if s]
-    everyone = frozenset().union(*pub, *hid)
-    if not everyone:
+    atoms = _Atoms()
+    pub = [atoms.add(s) for s in dict.fromkeys(s for s in published if s and s not in reasons)]
+    hid = {atoms.add(s): r for s, r in reasons.items() if s}
+    extra = [atoms.add(f) for f in dict.fromkeys(families) if f]
+    return _attack_atoms(atoms, pub, hid, extra, threshold, None)
+
+
+def _attack_atoms(
+    atoms: _Atoms,
+    pub: list[int],
+    hid: dict[int, str],
+    extra: list[int],
+    threshold: int,
+    gate: Gate | None,
+) -> str | None:
+    """:func:`attack` on registered sets (ids), with the gate's caches when given."""
+    hid_ids = [h for h in hid if h not in set(pub)]
+    reasons = [hid[h] for h in hid_ids]
+    n_pub, n_hid = len(pub), len(hid_ids)
+    fine = atoms.matrix([*pub, *hid_ids])
+    cover = fine.any(axis=0)
+    if not cover.any():
         return None
-    people = {p: i for i, p in enumerate(everyone)}
-    extra = [f for f in dict.fromkeys(families) if f and f not in set(pub) and f <= everyone]
-    all_sets = pub + hid + extra
-    incidence = np.zeros((len(all_sets), len(people)), dtype=bool)
-    for i, members in enumerate(all_sets):
-        incidence[i, [people[p] for p in members]] = True
-    # atoms: people with the same membership pattern; patterns is sets × atoms
-    unique, sizes = np.unique(incidence.T, axis=0, return_counts=True)
-    patterns = unique.T.astype(float)
-    n_pub, n_hid = len(pub), len(hid)
-    a_eq, b_eq = patterns[:n_pub], incidence[:n_pub].sum(axis=1).astype(float)
+    # families: only those within the published and hidden people, other than a published set
+    extra = [f for f in dict.fromkeys(extra) if f not in set(pub)]
+    if extra:
+        rows = atoms.matrix(extra)
+        extra = [f for f, row in zip(extra, rows, strict=True) if not (row & ~cover).any()]
+    full = atoms.matrix([*pub, *hid_ids, *extra])[:, cover]
+    unique, inverse = _unique_columns(full)
+    sizes = np.bincount(inverse, weights=atoms.sizes[cover], minlength=len(unique))
+    patterns = unique.T.astype(float)  # sets × atoms
+    n_atoms = len(sizes)
+    a_eq = patterns[:n_pub]
     a_hid = patterns[n_pub : n_pub + n_hid]
-    low = np.array([threshold if reasons[s] == PROTECTS else 1 for s in hid], dtype=float)
-    high = np.array([threshold - 1 if reasons[s] == SMALL else np.inf for s in hid])
-    null = _null_space(a_eq, len(sizes))
+    basis = _row_basis(a_eq)
 
     def determined(vectors: np.ndarray) -> np.ndarray:
-        if null.size == 0:
-            return np.ones(len(vectors), dtype=bool)
-        return np.abs(vectors @ null).max(axis=1, initial=0) < 1e-9
+        return _in_row_space(vectors, basis)
 
-    small_atoms = (sizes > 0) & (sizes < threshold)
-    if small_atoms.any() and determined(np.eye(len(sizes))[small_atoms]).any():
-        return "a group of people in the same published cells"
+    small_atoms = np.nonzero((sizes > 0) & (sizes < threshold))[0]
+    if len(basis) and len(small_atoms):
+        # a unit vector's squared distance to the row space is 1 − |its column of the
+        # basis|²: far from 0 means surely not determined; the rest are checked in full
+        near = 1.0 - (basis[:, small_atoms] ** 2).sum(axis=0) < 1e-6
+        small_atoms = small_atoms[near]
+    for start in range(0, len(small_atoms), _BLOCK):
+        block = small_atoms[start : start + _BLOCK]
+        unit = np.zeros((len(block), n_atoms))
+        unit[np.arange(len(block)), block] = 1.0
+        if determined(unit).any():
+            return "a group of people in the same published cells"
     compared = np.vstack([patterns[:n_pub], patterns[n_pub + n_hid :]]).astype(bool)
     if len(compared) > 1:
-        counts = compared.astype(np.int64) * sizes
-        inc = compared.astype(np.int64)
-        overlap = counts @ inc.T  # |s ∩ t|
+        inc = compared.astype(float)  # whole numbers well below 2⁵³: exact in floats
+        counts = inc * sizes
+        overlap = np.round(counts @ inc.T)  # |s ∩ t|
         size_of = counts.sum(axis=1)
         diff = size_of[:, None] - overlap  # |s − t|
         rows, cols = np.nonzero((diff > 0) & (diff < threshold) & (overlap > 0))
-        if len(rows) and determined((compared[rows] & ~compared[cols]).astype(float)).any():
-            return "the difference of two published figures"
-    hidden_sizes = (a_hid * sizes).sum(axis=1) if n_hid else np.zeros(0)
-    for k, s in enumerate(hid):
-        if reasons[s] == PROTECTS:
-            continue  # known to be ≥ threshold: pinning it reveals no small group itself
-        v = a_hid[k]
-        if determined(v[None, :])[0]:
+        for start in range(0, len(rows), _BLOCK):
+            r, c = rows[start : start + _BLOCK], cols[start : start + _BLOCK]
+            if determined((compared[r] & ~compared[c]).astype(float)).any():
+                return "the difference of two published figures"
+    if n_hid:
+        open_cells = [k for k in range(n_hid) if reasons[k] != PROTECTS]
+        if open_cells and determined(a_hid[open_cells]).any():
             return "a suppressed cell"
-        if _one_step_free(k, a_eq, a_hid, sizes, hidden_sizes, low, high):
-            continue
-        if _pinned(v, len(s), a_eq, b_eq, a_hid, low, high):
+        if open_cells and _hidden_cell_pinned(
+            a_eq, a_hid, sizes, reasons, threshold, open_cells, full, inverse, cover, gate
+        ):
             return "a suppressed cell"
-    if n_pub and _small_union_in_row_space(a_eq, sizes, threshold):
-        return "a group made of several published figures"
+    if n_pub:
+
+        def search() -> tuple[bool, bool]:
+            return _small_union_in_row_space(a_eq, sizes, threshold, proven=True)
+
+        found = gate._union_search(tuple(pub), search) if gate is not None else search()[0]
+        if found:
+            return "a group made of several published figures"
     return None
 
 
-def _one_step_free(
-    k: int,
+def _unique_columns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct columns of a boolean matrix, as rows in lexicographic order (as
+    ``np.unique(matrix.T, axis=0)``), and each column's index among them. Columns are
+    packed into bytes first, so the sort compares a few bytes, not one per set."""
+    if not matrix.size:  # no rows (every column alike) or no columns
+        n = matrix.shape[1]
+        return np.zeros((min(n, 1), matrix.shape[0]), dtype=bool), np.zeros(n, dtype=np.int64)
+    packed = np.ascontiguousarray(np.packbits(matrix, axis=0).T)
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).reshape(-1)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return matrix[:, first].T, inverse.reshape(-1)
+
+
+def _row_basis(a: np.ndarray) -> np.ndarray:
+    """An orthonormal basis (rows) of the row space of ``a`` (thin SVD: the cost grows
+    with the number of atoms, not its square)."""
+    if a.size == 0:
+        return np.zeros((0, a.shape[1]))
+    _, s, vt = np.linalg.svd(a, full_matrices=False)
+    rank = int((s > 1e-9 * max(1.0, s.max(initial=0))).sum())
+    return vt[:rank]
+
+
+def _in_row_space(vectors: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """Whether each row of ``vectors`` lies in the span of ``basis`` (orthonormal rows).
+
+    The distance to the row space is the norm of the vector's projection on the null
+    space. The allowance, 1e-9 × √atoms, is never stricter than the one before atoms
+    were merged (1e-9 on the largest null-space coordinate), so nothing found then is
+    missed now (more is called determined only in the 1e-9 rounding band)."""
+    if not len(vectors):
+        return np.zeros(0, dtype=bool)
+    rest = vectors - (vectors @ basis.T) @ basis if len(basis) else vectors
+    allowance = 1e-9 * math.sqrt(max(1, vectors.shape[1]))
+    return np.sqrt((rest * rest).sum(axis=1)) < allowance
+
+
+def _hidden_cell_pinned(
     a_eq: np.ndarray,
     a_hid: np.ndarray,
     sizes: np.ndarray,
-    hidden_sizes: np.ndarray,
-    low: np.ndarray,
-    high: np.ndarray,
+    reasons: list[str],
+    threshold: int,
+    open_cells: list[int],
+    full: np.ndarray,
+    inverse: np.ndarray,
+    cover: np.ndarray,
+    gate: Gate | None,
 ) -> bool:
-    """A quick proof that hidden cell ``k`` is not pinned: one person moved between two
-    atoms in exactly the same published cells keeps every published count, keeps every
-    hidden cell within its bounds and changes cell ``k`` by one (starting from the true
-    sizes, which fit everything). When no such move exists the linear programmes decide."""
-    inside = a_hid[k] > 0
-    published_pattern = [tuple(col) for col in a_eq.T.astype(int)] if len(a_eq) else None
-    groups: dict[tuple, list[int]] = {}
-    for atom in range(len(sizes)):
-        key = published_pattern[atom] if published_pattern is not None else ()
-        groups.setdefault(key, []).append(atom)
-    for atoms in groups.values():
-        ins = [a for a in atoms if inside[a]]
-        outs = [a for a in atoms if not inside[a]]
-        for a in ins:
-            for b in outs:
-                for source, target in ((a, b), (b, a)):
-                    if sizes[source] < 1:
-                        continue
-                    change = a_hid[:, target] - a_hid[:, source]
-                    moved = hidden_sizes + change
-                    if np.all(moved >= low) and np.all(moved <= high):
-                        return True
-    return False
+    """Whether some hidden cell in ``open_cells`` can take only one whole value over every
+    ``x ≥ 0`` that fits the published counts, with every hidden cell within its bounds.
 
+    Atoms that the published and hidden cells do not tell apart are merged first (a
+    family row tells nothing here). Then, cheapest first: a one-step move of a person
+    between two atoms in the same published cells that keeps every bound (all cells at
+    once); feasible points remembered from earlier programmes; one programme maximising
+    all the remaining cells together; and then, for each cell still open, its maximum
+    and minimum (HiGHS). Every point any programme returns fits the constraints, so it
+    frees every cell whose value there is a whole person away from the truth. The range
+    found holds the integer range, so a cell is pinned when at most one whole number lies
+    in it. A programme that fails counts as pinning the cell (fail closed)."""
+    n_pub = len(a_eq)
+    low = np.array([threshold if r == PROTECTS else 1 for r in reasons], dtype=float)
+    high = np.array([threshold - 1 if r == SMALL else np.inf for r in reasons])
+    columns = np.vstack([a_eq, a_hid])
+    lp_unique, lp_of = _unique_columns(columns > 0.5)
+    x_true = np.bincount(lp_of, weights=sizes, minlength=len(lp_unique))
+    eq = lp_unique[:, :n_pub].T.astype(float)
+    hid = lp_unique[:, n_pub:].T.astype(float)
+    b_eq = eq @ x_true
+    actual = hid @ x_true
+    hidden_sizes = actual
+    remaining = set(open_cells)
 
-def _small_union_in_row_space(a_eq: np.ndarray, sizes: np.ndarray, threshold: int) -> bool:
-    """Whether some union of atoms with 1 to threshold − 1 people has a size fixed by the
-    published equations: an integer programme over z ∈ {0, 1}^atoms and real y with
-    ``Aᵀ y = z`` and ``1 ≤ sizes · z ≤ threshold − 1`` (feasible → such a group exists).
-    A search that runs out of time counts as finding one (fail closed: hide more, never
-    publish a figure that was not checked)."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    def free_at(point: np.ndarray) -> None:
+        values = hid @ point
+        for k in list(remaining):
+            if values[k] >= actual[k] + 1 - _TOL or values[k] <= actual[k] - 1 + _TOL:
+                remaining.discard(k)
 
-    n_pub, n_atoms = a_eq.shape
-    if threshold <= 1:
+    # one step: atoms in the same published cells, moving one person keeps every bound
+    remaining -= _one_step_free(eq, hid, hidden_sizes, low, high)
+    if not remaining:
         return False
-    # variables: y (n_pub, free) then z (n_atoms, binary)
-    link = np.hstack([a_eq.T, -np.eye(n_atoms)])
-    size = np.concatenate([np.zeros(n_pub), sizes.astype(float)])
-    constraints = [
-        LinearConstraint(link, 0, 0),
-        LinearConstraint(size[None, :], 1, threshold - 1),
-    ]
-    integrality = np.concatenate([np.zeros(n_pub), np.ones(n_atoms)])
-    bounds = Bounds(
-        np.concatenate([np.full(n_pub, -np.inf), np.zeros(n_atoms)]),
-        np.concatenate([np.full(n_pub, np.inf), np.ones(n_atoms)]),
-    )
-    result = milp(
-        np.zeros(n_pub + n_atoms),
-        constraints=constraints,
-        integrality=integrality,
-        bounds=bounds,
-        options={"time_limit": 5.0},
-    )
-    if result.status == 1:  # time limit reached without an answer: assume the worst
-        return True
-    return result.status == 0 and result.x is not None
+    # points kept from earlier programmes (over the fine atoms)
+    fine_to_lp = lp_of[inverse]  # covered fine atom → programme variable
+    if gate is not None:
+        for point in gate._witnesses():
+            x = np.bincount(fine_to_lp, weights=point[cover], minlength=len(x_true))
+            if _fits(x, eq, b_eq, hid, low, high):
+                free_at(x)
+                if not remaining:
+                    return False
 
-
-def _null_space(a: np.ndarray, width: int) -> np.ndarray:
-    """An orthonormal basis (columns) of the null space of ``a``."""
-    if a.size == 0:
-        return np.eye(width)
-    _, s, vt = np.linalg.svd(a, full_matrices=True)
-    rank = int((s > 1e-9 * max(1.0, s.max(initial=0))).sum())
-    return vt[rank:].T
-
-
-def _pinned(
-    v: np.ndarray,
-    actual: int,
-    a_eq: np.ndarray,
-    b_eq: np.ndarray,
-    a_hid: np.ndarray,
-    low: np.ndarray,
-    high: np.ndarray,
-) -> bool:
-    """Whether ``v · x`` can take only one whole value over every ``x ≥ 0`` that fits the
-    published counts, with every hidden cell within its known bounds.
-
-    Solved as linear programmes (HiGHS): the range found holds the integer range, so a
-    cell is called pinned when at most one whole number lies in it. The true value
-    ``actual`` is in the range, so the cell is free as soon as the range reaches one more
-    or one fewer (usually the first programme, the maximum, settles it).
-    """
     from scipy.optimize import linprog
 
     kwargs: dict = {"bounds": (0, None), "method": "highs"}
-    if len(a_eq):
-        kwargs.update(A_eq=a_eq, b_eq=b_eq)
-    if len(a_hid):
-        finite = np.isfinite(high)
-        kwargs.update(
-            A_ub=np.vstack([-a_hid, a_hid[finite]]), b_ub=np.concatenate([-low, high[finite]])
+    if n_pub:
+        kwargs.update(A_eq=eq, b_eq=b_eq)
+    finite = np.isfinite(high)
+    kwargs.update(A_ub=np.vstack([-hid, hid[finite]]), b_ub=np.concatenate([-low, high[finite]]))
+
+    def keep(x: np.ndarray) -> None:
+        free_at(x)
+        if gate is not None:
+            fine_point = np.zeros(len(gate._atoms))
+            covered = np.nonzero(cover)[0]
+            share = gate._atoms.sizes[covered] / x_true[fine_to_lp]
+            fine_point[covered] = x[fine_to_lp] * share
+            gate._keep_witness(fine_point)
+
+    if len(remaining) > 1:
+        together = linprog(-hid[sorted(remaining)].sum(axis=0), **kwargs)
+        if together.status == 0 and together.x is not None:
+            keep(together.x)
+    for k in open_cells:
+        if k not in remaining:
+            continue
+        v = hid[k]
+        highest = linprog(-v, **kwargs)
+        if highest.status == 3:  # unbounded above
+            remaining.discard(k)
+            continue
+        if highest.status == 0 and highest.x is not None:
+            keep(highest.x)
+            if math.floor(-highest.fun + _TOL) >= actual[k] + 1:
+                remaining.discard(k)
+            if k not in remaining:
+                continue
+        lowest = linprog(v, **kwargs)
+        if lowest.status != 0 or lowest.x is None:
+            return True  # no answer: assume the worst
+        keep(lowest.x)
+        if math.ceil(lowest.fun - _TOL) > actual[k] - 1:
+            return True
+        remaining.discard(k)
+    return False
+
+
+def _fits(
+    x: np.ndarray,
+    eq: np.ndarray,
+    b_eq: np.ndarray,
+    hid: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+) -> bool:
+    """Whether ``x`` fits the published counts and the hidden cells' bounds (within the
+    programmes' rounding allowance, scaled to the counts)."""
+    if (x < -_TOL).any():
+        return False
+    slack = 10 * _TOL * max(1.0, float(np.abs(b_eq).max(initial=0)))
+    if len(eq) and np.abs(eq @ x - b_eq).max() > slack:
+        return False
+    values = hid @ x
+    return bool(np.all(values >= low - slack) and np.all(values <= high + slack))
+
+
+def _one_step_free(
+    eq: np.ndarray,
+    hid: np.ndarray,
+    hidden_sizes: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+) -> set[int]:
+    """The hidden cells proven not pinned by one move: one person moved between two atoms
+    in exactly the same published cells keeps every published count; if it keeps every
+    hidden cell within its bounds too (starting from the true sizes, which fit
+    everything), every cell the two atoms differ on can take another value. ``eq`` and
+    ``hid`` are over atoms that differ somewhere (each holds at least one person)."""
+    freed: set[int] = set()
+    n_atoms = hid.shape[1]
+    if n_atoms < 2:
+        return freed
+    # only cells at a bound can stop a move: one that cannot lose or cannot gain a person
+    floor = hidden_sizes - 1 < low
+    ceiling = hidden_sizes + 1 > high
+    if len(eq):
+        _, group_of = _unique_columns(eq > 0.5)
+    else:
+        group_of = np.zeros(n_atoms, dtype=np.int64)
+    order = np.argsort(group_of, kind="stable")
+    splits = np.nonzero(np.diff(group_of[order]))[0] + 1
+    for members in np.split(order, splits):
+        if len(members) < 2:
+            continue
+        h = hid[:, members] > 0.5  # cells × atoms of the group
+        lose, gain = h[floor], h[ceiling]
+        for start in range(0, len(members), 64):  # targets in blocks (memory)
+            stop = start + 64
+            # source → target: a floor cell may not lose (in source, not in target),
+            # a ceiling cell may not gain (in target, not in source)
+            bad = (lose[:, :, None] & ~lose[:, None, start:stop]).any(axis=0)
+            bad |= (~gain[:, :, None] & gain[:, None, start:stop]).any(axis=0)
+            sources, targets = np.nonzero(~bad)
+            if not len(sources):
+                continue
+            differ = h[:, sources] != h[:, start:stop][:, targets]
+            freed.update(np.nonzero(differ.any(axis=1))[0].tolist())
+    return freed
+
+
+def _small_union_in_row_space(
+    a_eq: np.ndarray, sizes: np.ndarray, threshold: int, proven: bool = False
+) -> bool | tuple[bool, bool]:
+    """Whether some union of atoms with 1 to threshold − 1 people has a size fixed by the
+    published equations, i.e. a 0/1 vector ``z`` in the row space of ``a_eq`` with
+    ``1 ≤ sizes · z ≤ threshold − 1``.
+
+    Atoms with the same published pattern always go together (merged: ``z`` is the same
+    on them), and an atom of ``threshold`` or more people cannot be in such a union.
+    Then a quick exact proof that there is none: a nonzero ``z`` of the row space is
+    nonzero somewhere on every basis of the atoms' columns (if ``z`` vanished on a basis
+    it would vanish everywhere), so when bases can be found whose small atoms are
+    disjoint (big atoms may be shared) and their smallest small atoms add up to at least
+    the threshold, every such union holds at least the threshold. Many people in few
+    patterns make this the usual case. Otherwise an integer programme over ``z ∈ {0,
+    1}`` on the small atoms and real ``y`` with ``Aᵀ y = z`` (0 on big atoms) decides. A
+    search that runs out of time counts as finding one (fail closed: hide more, never
+    publish a figure that was not checked); so does a solver failure.
+
+    With ``proven=True`` returns ``(found, proven)``, ``proven`` False when the answer is
+    a time-out or failure (assumed, not shown)."""
+
+    def answer(found: bool, sure: bool = True) -> bool | tuple[bool, bool]:
+        return (found, sure) if proven else found
+
+    if threshold <= 1 or not a_eq.size:
+        return answer(False)
+    columns, of = _unique_columns(a_eq > 0.5)
+    merged = np.bincount(of, weights=sizes, minlength=len(columns))
+    keep = columns.any(axis=1)  # in no published set: never fixed
+    a = columns[keep].T.astype(float)
+    merged = merged[keep]
+    small = (merged > 0) & (merged < threshold)
+    if not small.any():
+        return answer(False)
+    if _disjoint_bases(a, small, merged, threshold) >= threshold:
+        return answer(False)
+    parts = _components(a, small)
+    if parts is None:  # the decomposition could not be trusted: the whole programme
+        return answer(*_small_union_programme(a, merged, small, threshold))
+    sure = True
+    for t_part, atoms in parts:
+        if _disjoint_bases(t_part, np.ones(len(atoms), dtype=bool), merged[atoms], threshold) >= (
+            threshold
+        ):
+            continue
+        listed = _list_unions(t_part, merged[atoms], threshold)
+        if listed is not None:
+            if listed:
+                return answer(True)
+            continue
+        found, proven_here = _small_union_programme(
+            t_part, merged[atoms], np.ones(len(atoms), dtype=bool), threshold
         )
-    highest = linprog(-v, **kwargs)
-    if highest.status == 3:
-        return False  # unbounded above
-    if highest.status == 0 and math.floor(-highest.fun + 1e-7) >= actual + 1:
-        return False
-    lowest = linprog(v, **kwargs)
-    if lowest.status != 0:
-        return False
-    return math.ceil(lowest.fun - 1e-7) > actual - 1
+        if found and proven_here:
+            return answer(True)
+        sure = sure and not found
+        if found:
+            return answer(True, False)
+    return answer(False, sure)
+
+
+_LIST_WORK = 30_000_000  # combinations × their size² listed at most before the programme
+
+
+def _list_unions(t_part: np.ndarray, sizes: np.ndarray, threshold: int) -> bool | None:
+    """Whether a small union lies in the row space ``{Tᵀ w}`` of one part, by listing.
+
+    ``T`` (basis rows × atoms) holds the identity on the basis atoms, so a vector of the
+    row space equals ``w`` there: a 0/1 vector is ``Tᵀ w`` for a 0/1 ``w``, and a union
+    of fewer than ``threshold`` people has fewer than ``threshold`` people on the basis.
+    Every such ``w`` is tried. Two exact identities of a 0/1 vector ``z = Tᵀ w`` sift them
+    on numbers of the basis alone — its people ``sizes · z = Σ_w (T sizes)`` must be 1 to
+    threshold − 1, and ``Σ sizes z² = sizes · z`` (a quadratic form of ``w``) — and
+    those left are checked in full (values within 1e-6 of 0 or 1 count as 0/1, which errs
+    towards finding one). Returns None when there are too many to list (the integer
+    programme decides)."""
+    r, n = t_part.shape
+    unit = (np.abs(t_part) < 1e-9) | (np.abs(t_part - 1) < 1e-9)
+    unit &= (np.abs(t_part) >= 1e-9).sum(axis=0) == 1
+    basis_sizes = (np.where(unit, t_part, 0.0) @ sizes).round()
+    if (basis_sizes < 1).any():
+        return None  # no atom of its own for some row: not the expected form
+    limit = threshold - 1
+    most = int(min(r, limit // max(1.0, basis_sizes.min(initial=1))))
+    work = sum(math.comb(r, k) * k * k for k in range(1, most + 1))
+    if work > _LIST_WORK:
+        return None
+    people = t_part @ sizes  # people of each row's vector
+    square = (t_part * sizes) @ t_part.T  # Σ sizes z² = wᵀ square w
+    scale = np.abs(t_part).sum(axis=1)
+    combos = np.zeros((1, 0), dtype=np.int64)
+    for _ in range(most):
+        combos = _extend(combos, r)
+        combos = combos[basis_sizes[combos].sum(axis=1) <= limit]
+        for start in range(0, len(combos), 200_000):
+            chunk = combos[start : start + 200_000]
+            total = people[chunk].sum(axis=1)
+            allowance = 1e-6 * (1 + scale[chunk].sum(axis=1)) ** 2
+            keep = (total >= 1 - allowance) & (total <= limit + allowance)
+            chunk, total, allowance = chunk[keep], total[keep], allowance[keep]
+            if not len(chunk):
+                continue
+            quadratic = square[chunk[:, :, None], chunk[:, None, :]].sum(axis=(1, 2))
+            chunk = chunk[np.abs(quadratic - total) <= allowance * (1 + np.abs(total))]
+            for begin in range(0, len(chunk), max(1, 2_000_000 // max(1, n))):
+                z = t_part[chunk[begin : begin + max(1, 2_000_000 // max(1, n))]].sum(axis=1)
+                whole = np.round(z)
+                fits = (np.abs(z - whole) < 1e-6).all(axis=1)
+                fits &= ((whole == 0) | (whole == 1)).all(axis=1)
+                weight = whole @ sizes
+                if (fits & (weight >= 1) & (weight <= limit)).any():
+                    return True
+    return False
+
+
+def _extend(combos: np.ndarray, r: int) -> np.ndarray:
+    """Every increasing row of ``combos`` (indices below ``r``) with one more index."""
+    last = combos[:, -1] if combos.shape[1] else np.full(len(combos), -1)
+    counts = r - 1 - last
+    start = np.repeat(last + 1, counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return np.hstack([np.repeat(combos, counts, axis=0), (start + offsets)[:, None]])
+
+
+def _components(a: np.ndarray, small: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """The row space of ``a`` on its small atoms, split into independent parts.
+
+    A vector ``z = Aᵀ y`` that is 0 on the big atoms has ``y`` orthogonal to their
+    columns, so on the small atoms it lies in the row space of ``a``'s small columns with
+    the span of the big ones projected out. Writing every small column in a basis of
+    those (``T``), the row space is ``{Tᵀ w}``; atoms linked by a nonzero of ``T`` form
+    one part, ``T`` is block-diagonal over the parts, and a 0/1 vector of the row space is
+    0/1 on each part. So a small union exists iff one exists within some part (rows of
+    ``T``, atoms) — usually small parts and one large, well-connected part. Returns None
+    when a check of the arithmetic fails (the caller then solves the whole)."""
+    from scipy.linalg import qr
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    big = ~small
+    a_small = a[:, small]
+    if big.any():
+        q_big, r_big, _ = qr(a[:, big], mode="economic", pivoting=True)
+        d = np.abs(np.diag(r_big))
+        rank = int((d > 1e-9 * max(1.0, d.max(initial=0))).sum())
+        q_big = q_big[:, :rank]
+        if np.abs(a[:, big] - q_big @ (q_big.T @ a[:, big])).max(initial=0) > 1e-8:
+            return None
+        a_small = a_small - q_big @ (q_big.T @ a_small)
+    atoms = np.nonzero(small)[0]
+    if np.abs(a_small).max(initial=0) < 1e-9:
+        return []
+    chosen = _spanning_columns(a_small, np.zeros(0, dtype=int), np.arange(a_small.shape[1]))
+    if chosen is None:
+        return None
+    t_all = np.linalg.lstsq(a_small[:, chosen], a_small, rcond=None)[0]
+    if np.abs(a_small[:, chosen] @ t_all - a_small).max() > 1e-8:
+        return None
+    r, n = t_all.shape
+    rows, cols = np.nonzero(np.abs(t_all) > 1e-10)
+    graph = coo_matrix((np.ones(len(rows)), (rows, r + cols)), shape=(r + n, r + n))
+    _, label = connected_components(graph, directed=False)
+    parts = []
+    for part in np.unique(label[r:]):
+        members = np.nonzero(label[r:] == part)[0]
+        basis_rows = np.nonzero(label[:r] == part)[0]
+        if not len(basis_rows):
+            continue  # 0 on these atoms in every vector of the row space
+        parts.append((t_all[np.ix_(basis_rows, members)], atoms[members]))
+    return parts
+
+
+def _disjoint_bases(a: np.ndarray, small: np.ndarray, sizes: np.ndarray, enough: int) -> float:
+    """The sum, over bases of the columns of ``a`` found greedily whose small columns are
+    disjoint, of the size of each basis' smallest small column (``inf`` when a basis has
+    no small column: then no union of small atoms lies in the row space at all). Stops
+    at ``enough``. Each basis is checked to span every column (no rank is trusted)."""
+    total = 0.0
+    used = np.zeros(len(sizes), dtype=bool)
+    big = np.nonzero(~small)[0]
+    while total < enough:
+        chosen = _spanning_columns(a, big, np.nonzero(small & ~used)[0])
+        if chosen is None:
+            break
+        part = [j for j in chosen if small[j]]
+        if not part:
+            return math.inf
+        total += float(sizes[part].min())
+        used[part] = True
+    return total
+
+
+def _spanning_columns(a: np.ndarray, first: np.ndarray, then: np.ndarray) -> list[int] | None:
+    """Columns of ``a`` (indices) spanning all its columns, taken among ``first`` as far
+    as they go and then among ``then`` (QR with pivoting); None when these cannot span
+    them all (checked: every column of ``a`` lies within their span)."""
+    from scipy.linalg import qr
+
+    m = a.shape[0]
+    chosen: list[int] = []
+    q = np.zeros((m, 0))
+    for group in (first, then):
+        if not len(group) or q.shape[1] >= m:
+            continue
+        rest = a[:, group] - q @ (q.T @ a[:, group])
+        q_r, r_r, pivots = qr(rest, mode="economic", pivoting=True)
+        diagonal = np.abs(np.diag(r_r))
+        rank = int((diagonal > 1e-9 * max(1.0, diagonal.max(initial=0))).sum())
+        if not rank or diagonal.max(initial=0) < 1e-9:
+            continue
+        chosen += [int(j) for j in group[pivots[:rank]]]
+        q, _ = np.linalg.qr(np.hstack([q, q_r[:, :rank]]))
+    if not chosen:
+        return None
+    basis, singular, _ = np.linalg.svd(a[:, chosen], full_matrices=False)
+    if singular.min() < 1e-7 * singular.max():
+        return None  # not clearly independent: do not rely on it
+    rest = a - basis @ (basis.T @ a)
+    if np.abs(rest).max(initial=0) > 1e-8:
+        return None
+    return chosen
+
+
+def _small_union_programme(
+    a: np.ndarray, sizes: np.ndarray, small: np.ndarray, threshold: int
+) -> tuple[bool, bool]:
+    """The integer programme: z ∈ {0, 1} on the small atoms and real y with ``Aᵀ y = z``
+    there, ``Aᵀ y = 0`` on the big atoms and ``1 ≤ sizes · z ≤ threshold − 1``. Returns
+    ``(found, proven)``: a time-out or failure is ``(True, False)`` (fail closed)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n_pub = a.shape[0]
+    a_small, a_big = a[:, small], a[:, ~small]
+    n_z = a_small.shape[1]
+    constraints = [
+        LinearConstraint(np.hstack([a_small.T, -np.eye(n_z)]), 0, 0),
+        LinearConstraint(
+            np.concatenate([np.zeros(n_pub), sizes[small]])[None, :], 1, threshold - 1
+        ),
+    ]
+    if a_big.shape[1]:
+        constraints.append(
+            LinearConstraint(np.hstack([a_big.T, np.zeros((a_big.shape[1], n_z))]), 0, 0)
+        )
+    result = milp(
+        np.zeros(n_pub + n_z),
+        constraints=constraints,
+        integrality=np.concatenate([np.zeros(n_pub), np.ones(n_z)]),
+        bounds=Bounds(
+            np.concatenate([np.full(n_pub, -np.inf), np.zeros(n_z)]),
+            np.concatenate([np.full(n_pub, np.inf), np.ones(n_z)]),
+        ),
+        options={"time_limit": 5.0},
+    )
+    if result.status == 2:  # infeasible: no such group
+        return False, True
+    return True, result.status == 0 and result.x is not None

@@ -45,7 +45,7 @@ def load_key(data_root: Path | None = None) -> Key:
         if len(value) < MIN_KEY_LENGTH:
             raise ConfigError(
                 f"DSPL_EVAL_KEY is too short ({len(value)} characters): use at least "
-                f"{MIN_KEY_LENGTH}, e.g. python -c 'import secrets; print(secrets.token_hex(32))'"
+                f'{MIN_KEY_LENGTH}, e.g. python -c "import secrets; print(secrets.token_hex(32))"'
             )
         return Key(value.encode(), "the DSPL_EVAL_KEY environment variable")
     named = os.environ.get("DSPL_EVAL_KEY_FILE")
@@ -58,9 +58,9 @@ def load_key(data_root: Path | None = None) -> Key:
         return Key(DEMO_KEY, "the built-in DEMO key (not secret: synthetic data only)")
     raise ConfigError(
         "no pseudonymisation key: run `dspl-eval init` (it creates a key file outside the "
-        "repository), set DSPL_EVAL_KEY, or create a key file yourself, e.g. mkdir -p "
-        "~/.config/dspl-eval && python -c 'import secrets; "
-        f"print(secrets.token_hex(32))' > {DEFAULT_KEY_FILE} (keep it safe: the same key "
+        "repository), set DSPL_EVAL_KEY, or create a key file yourself: make the folder "
+        f'{DEFAULT_KEY_FILE.parent}, then run python -c "import secrets; '
+        f'print(secrets.token_hex(32))" > {DEFAULT_KEY_FILE} (keep it safe: the same key '
         "must be used every term)"
     )
 

@@ -6,10 +6,13 @@ never disagree with the reports. The index is self-contained and offline like th
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import json
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -210,9 +213,11 @@ def write_index(
     meta: dict | None = None,
     reasons: list[str] | tuple[str, ...] = (),
     ready: bool = False,
+    partnership: str = "",
 ) -> Path:
     """Write ``index.html``: the pack's status, every initiative's headlines and link (or
     why its report failed, in plain words), data quality per return, and the threshold.
+    ``partnership`` (the settings file's name of the LA or partnership) heads the page.
 
     ``reasons`` (plain words, no paths or file names) say why the pack is not ready;
     ``ready`` is decided by the runner. No totals across initiatives are shown.
@@ -270,6 +275,7 @@ def write_index(
 <body>
 <a class="skip-link" href="#main-content">Skip to main content</a>
 <main id="main-content" tabindex="-1">
+{f'<p class="partnership">{_esc(partnership)}</p>' if partnership else ""}
 <h1>SEND partnership evaluation: {_esc(term)}</h1>
 {status}
 <p class="threshold" data-dspl-threshold="{_esc(threshold)}">{_esc(threshold_line)}</p>
@@ -578,6 +584,7 @@ def write_summary_xlsx(
     threshold: int = 5,
     meta: dict | None = None,
     processed: Path | None = None,
+    partnership: str = "",
 ) -> Path:
     """``summary.xlsx``, laid out as the Government Analysis Function's "releasing
     statistics in spreadsheets" guidance asks: a cover sheet with the contents
@@ -592,7 +599,14 @@ def write_summary_xlsx(
     and the first sheet says the same in words and as ``dspl-eval-…`` rows (the data
     fingerprint is left out: a 64-digit hex string in a workbook reads as a file hash to
     the audit). Cells naming a raw return file (with ``processed`` given) are written as
-    "Return N". Charts are not included: the reports' summary payload carries no images.
+    "Return N".
+
+    The headline charts (:func:`headline_charts`: the first chart of each of a report's
+    first :data:`CHARTS_PER_REPORT` sections with charts) go on a ``Charts`` sheet, taken
+    from the report page itself — the very PNG bytes of its ``<img>``, not re-encoded —
+    each under a caption cell and its alt text, which is also the picture's description.
+    Only a page of this workbook's edition is read, and never a per-person chart.
+    ``partnership`` (the settings file's LA or partnership name) heads the first sheet.
     """
     from dspl_eval.term_check import return_labels
 
@@ -608,11 +622,20 @@ def write_summary_xlsx(
     contents.title = CONTENTS_SHEET
     headlines = book.create_sheet(HEADLINES_SHEET)
     notes = book.create_sheet(NOTES_SHEET)
-    used: set[str] = {CONTENTS_SHEET, HEADLINES_SHEET, NOTES_SHEET}
+    used: set[str] = {CONTENTS_SHEET, HEADLINES_SHEET, NOTES_SHEET, CHARTS_SHEET}
     listed: list[tuple[str, str, str]] = [
         (HEADLINES_SHEET, "All", "Headlines: the headline sentences of each report"),
         (NOTES_SHEET, "All", "Notes: symbols, suppression threshold, edition and term"),
     ]
+    charts = [
+        chart
+        for result in results
+        if result.ok and result.html is not None
+        for chart in headline_charts(result.html, audience, INITIATIVES[result.initiative].title)
+    ]
+    if charts:
+        _write_charts(book.create_sheet(CHARTS_SHEET), term, audience, charts)
+        listed.append((CHARTS_SHEET, "All", "Charts: the headline charts of each report"))
     table_notes: list[tuple[str, str]] = []
     headline_rows: list[list[str]] = []
     for result in results:
@@ -631,15 +654,17 @@ def write_summary_xlsx(
             listed.append((name, title, table["title"]))
             if table.get("note"):
                 table_notes.append((name, table["note"]))
-    _write_contents(contents, term, audience, threshold, meta, listed)
+    _write_contents(contents, term, audience, threshold, meta, listed, partnership)
     _write_headlines(headlines, term, audience, headline_rows)
     _write_notes(notes, term, audience, threshold, table_notes)
     _atomic_write(path, book.save)
     return path
 
 
-def _write_contents(ws, term, audience, threshold, meta, listed) -> None:
+def _write_contents(ws, term, audience, threshold, meta, listed, partnership="") -> None:
     ws["A1"] = f"SEND partnership evaluation: headline tables, {term} ({audience})"
+    if partnership:
+        ws["A1"] = f"{partnership}: {ws['A1'].value}"
     ws["A1"].font = _TITLE
     ws["A2"] = f"Edition: {audience}. Term: {term}. Suppression threshold: {threshold}."
     ws["A3"] = (
@@ -684,6 +709,150 @@ def _write_headlines(ws, term, audience, rows) -> None:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 1
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+
+
+# ----------------------------------------------------------------------------- charts
+
+CHARTS_SHEET = "Charts"
+#: how many of a report's sections give a headline chart (the first chart of each)
+CHARTS_PER_REPORT = 2
+#: the widest a chart is shown in the workbook, in pixels (its bytes are not changed)
+CHART_WIDTH = 640
+
+
+@dataclass(frozen=True)
+class PageChart:
+    """One chart as a report page shows it: its PNG bytes, alt text and section."""
+
+    initiative: str  # the report's title
+    section: str  # the heading of the section it is in
+    alt: str
+    png: bytes
+    kind: str = ""
+
+
+class _PageImages(HTMLParser):
+    """The page's edition (meta tag) and every ``<img>`` with the ``<h2>`` it is under."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.edition: str | None = None
+        self.images: list[tuple[str, dict[str, str]]] = []
+        self.section = ""
+        self._heading: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        attrs = {k: v or "" for k, v in attrs}
+        if tag == "meta" and attrs.get("name") == "dspl-eval-edition":
+            self.edition = attrs.get("content")
+        elif tag == "h2":
+            self._heading = []
+        elif tag == "img":
+            self.images.append((self.section, attrs))
+
+    def handle_data(self, data: str) -> None:
+        if self._heading is not None:
+            self._heading.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "h2" and self._heading is not None:
+            self.section = " ".join("".join(self._heading).split()).rstrip("¶ ")
+            self._heading = None
+
+
+_PNG_URI = re.compile(r"^data:image/png;base64,(?P<data>[A-Za-z0-9+/=\s]+)$")
+
+
+def headline_charts(
+    page: Path, edition: str, initiative: str = "", per_report: int = CHARTS_PER_REPORT
+) -> list[PageChart]:
+    """The headline charts of a published report page: the first chart of each of its
+    first ``per_report`` sections that have one, as the page embeds it (PNG bytes, alt
+    text). Nothing from a page of another edition (its ``dspl-eval-edition`` tag must be
+    ``edition``), no per-person chart (``data-dspl-chart`` ``per_person``), and in the
+    commissioner edition only charts that carry that metadata (what the audit checked)."""
+    try:
+        text = Path(page).read_text("utf-8")
+    except OSError:
+        return []
+    parser = _PageImages()
+    parser.feed(text)
+    if parser.edition != edition:
+        return []
+    found: list[PageChart] = []
+    sections: set[str] = set()
+    for section, attrs in parser.images:
+        if section in sections or len(sections) >= per_report:
+            continue
+        match = _PNG_URI.match(attrs.get("src", "").strip())
+        if not match:
+            continue
+        try:
+            chart = json.loads(attrs.get("data-dspl-chart") or "null")
+        except ValueError:
+            chart = None
+        if chart is None and edition == "commissioner":
+            continue
+        if isinstance(chart, dict) and chart.get("per_person"):
+            continue
+        png = base64.b64decode("".join(match.group("data").split()))
+        kind = str(chart.get("kind", "")) if isinstance(chart, dict) else ""
+        found.append(PageChart(initiative, section, attrs.get("alt", ""), png, kind))
+        sections.add(section)
+    return found
+
+
+def _write_charts(ws, term, audience, charts: list[PageChart]) -> None:
+    """The Charts sheet: per chart a bold caption, its alt text, then the picture (with
+    the alt text as its description), rows left below it for its height."""
+    from openpyxl.drawing.image import Image
+    from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, OneCellAnchor
+    from openpyxl.drawing.xdr import XDRPositiveSize2D
+    from openpyxl.utils.units import pixels_to_EMU
+
+    ws["A1"] = f"Headline charts, {term} ({audience} edition)"
+    ws["A1"].font = _TITLE
+    ws["A2"] = (
+        "The headline charts of each report, exactly as the report shows them; each has its "
+        "text alternative in the row above it. The figures are in the tables on the other "
+        "sheets."
+    )
+    ws.column_dimensions["A"].width = 110
+    row = 4
+    for number, chart in enumerate(charts, start=1):
+        ws.cell(row=row, column=1, value=f"Chart {number}: {chart.initiative}: {chart.section}")
+        ws.cell(row=row, column=1).font = _BOLD
+        ws.cell(row=row + 1, column=1, value=chart.alt).alignment = _WRAP
+        ws.row_dimensions[row + 1].height = 15 * max(1, -(-len(chart.alt) // 120))
+        image = Image(io.BytesIO(chart.png))
+        scale = min(1.0, CHART_WIDTH / image.width)
+        image.width, image.height = round(image.width * scale), round(image.height * scale)
+        anchor = OneCellAnchor(
+            _from=AnchorMarker(col=0, row=row + 1),
+            ext=XDRPositiveSize2D(pixels_to_EMU(image.width), pixels_to_EMU(image.height)),
+        )
+        anchor.pic = _picture(number, chart)
+        image.anchor = anchor
+        ws.add_image(image)
+        row += 2 + -(-image.height // 20) + 1  # default rows are 20 pixels high
+
+
+def _picture(number: int, chart: PageChart):
+    """A picture frame whose description is the chart's alt text (openpyxl's own says
+    "Picture"); openpyxl fills in the link to the image when it saves."""
+    from openpyxl.drawing.fill import Blip
+    from openpyxl.drawing.geometry import PresetGeometry2D
+    from openpyxl.drawing.picture import PictureFrame
+
+    picture = PictureFrame()
+    picture.nvPicPr.cNvPr.id = number
+    picture.nvPicPr.cNvPr.name = f"Chart {number}"
+    picture.nvPicPr.cNvPr.descr = chart.alt
+    picture.nvPicPr.cNvPr.title = f"{chart.initiative}: {chart.section}"
+    picture.blipFill.blip = Blip(cstate="print")
+    picture.spPr.prstGeom = PresetGeometry2D(prst="rect")
+    picture.spPr.ln = None
+    return picture
 
 
 def _write_notes(ws, term, audience, threshold, table_notes) -> None:

@@ -21,6 +21,7 @@ import datetime as dt
 import difflib
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
@@ -188,6 +189,38 @@ def _calamine_cell(value: object) -> object:
     return value
 
 
+def _calamine_frame(rows: list[list[object]]) -> pd.DataFrame:
+    """calamine's rows as a frame of cells, each converted as ``_calamine_cell`` does.
+
+    The conversion is done a kind of value at a time over one flat array of the cells
+    (whole floats to int, ``""`` to NaN, dates to datetimes; anything else unchanged), not
+    by a Python call per cell: that call cost more than a bare ``read_excel`` of the sheet.
+    """
+    height = len(rows)
+    width = len(rows[0]) if height else 0
+    if not width or any(len(row) != width for row in rows):  # never seen from calamine
+        width = max(map(len, rows), default=0)
+        padded = [[_calamine_cell(c) for c in row] + [np.nan] * (width - len(row)) for row in rows]
+        return pd.DataFrame(padded, dtype=object)
+    flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=object, count=height * width)
+    kinds = np.fromiter(map(type, flat), dtype=object, count=len(flat))
+    text = np.flatnonzero(kinds == str)  # noqa: E721 (element-wise, over an array of types)
+    flat[text[flat[text] == ""]] = np.nan
+    floats = np.flatnonzero(kinds == float)  # noqa: E721 (element-wise, as above)
+    if len(floats):
+        numbers = flat[floats].astype(np.float64)
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(numbers) & (numbers == np.floor(numbers))  # float.is_integer
+        exact = whole & (np.abs(numbers) < 2.0**62)  # int64 holds these exactly
+        flat[floats[exact]] = numbers[exact].astype(np.int64).tolist()
+        huge = floats[whole & ~exact]
+        flat[huge] = [int(v) for v in flat[huge]]
+    dates = np.flatnonzero(kinds == dt.date)  # exactly date: a datetime stays as it is
+    flat[dates] = [dt.datetime(d.year, d.month, d.day) for d in flat[dates]]
+    # the frame's columns are views of the array, which nothing else holds
+    return pd.DataFrame(flat.reshape(height, width), dtype=object, copy=False)
+
+
 def _read_workbook(path: Path) -> list[Sheet]:
     """Every worksheet of a workbook with python-calamine, cells from A1, with merged ranges."""
     book = python_calamine.load_workbook(path)
@@ -196,8 +229,7 @@ def _read_workbook(path: Path) -> list[Sheet]:
         if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
             continue
         sheet = book.get_sheet_by_name(meta.name)
-        rows = sheet.to_python(skip_empty_area=False)
-        cells = pd.DataFrame([[_calamine_cell(c) for c in row] for row in rows], dtype=object)
+        cells = _calamine_frame(sheet.to_python(skip_empty_area=False))
         try:
             ranges = sheet.merged_cell_ranges
         except Exception:  # a format calamine cannot give merges for
@@ -343,14 +375,30 @@ def _mark_percent_cells(sheet: Sheet, xml: bytes, styles: set[int]) -> None:
         if tag is not None:  # a cell's style, not a row's (<row r="5" s="3">)
             rows_by_column.setdefault(tag.group(1), []).append(int(tag.group(2)) - 1)
     cells = sheet.cells
+    height, width = cells.shape
     for letters, rows in rows_by_column.items():
         column = _column_index(letters)
-        if column >= cells.shape[1]:
+        if column >= width:
             continue
-        positions = np.array([r for r in rows if r < len(cells)], dtype=np.int64)
+        positions = np.array(rows, dtype=np.int64)
+        positions = positions[positions < height]
         values = cells[column].to_numpy(dtype=object, copy=True)
-        values[positions] = [_percent_text(v) for v in values[positions]]
+        values[positions] = _percent_texts(values[positions])
         cells[column] = values
+
+
+def _percent_texts(values: np.ndarray) -> list[object]:
+    """``_percent_text`` of each value, worked out once per distinct value (a column of
+    attendance holds a few hundred); keyed by type too, as ``True == 1 == 1.0``."""
+    shown: dict[tuple[type, object], object] = {}
+    out = []
+    for value in values:
+        key = (value.__class__, value)
+        text = shown.get(key)
+        if text is None:
+            text = shown[key] = _percent_text(value)
+        out.append(text)
+    return out
 
 
 def _short(error: Exception) -> str:
@@ -690,34 +738,46 @@ def _describe_header(result: FileResult, header: _Header, ini: Initiative) -> No
             )
 
 
-def _per_unique(column: pd.Series, test) -> np.ndarray:
-    """``test`` applied once per distinct value of ``column``, spread back to every row.
-
-    Missing cells get False. Hash-based (``pandas.factorize``), so a 100,000-row column
-    with a few hundred distinct values costs a few hundred calls.
-    """
-    codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
-    hits = np.array([bool(test(u)) for u in uniques] + [False], dtype=bool)
-    return hits[codes]  # code -1 (missing) picks the trailing False
+def _blank_text_mask(values: np.ndarray) -> np.ndarray:
+    """True for each cell that is text of nothing but spaces, tested cell by cell."""
+    return np.fromiter(
+        (isinstance(v, str) and not v.strip() for v in values), dtype=bool, count=len(values)
+    )
 
 
-def _is_blank_text(value: object) -> bool:
-    return isinstance(value, str) and not value.strip()
+def _total_mask(column: pd.Series) -> np.ndarray:
+    """True for each cell that is text starting "Total", "Average" …, cell by cell."""
+    match = _TOTAL.match
+    values = column.to_numpy(dtype=object)
+    return np.fromiter(
+        (isinstance(v, str) and match(v) is not None for v in values),
+        dtype=bool,
+        count=len(values),
+    )
 
 
-def _is_total_text(value: object) -> bool:
-    return isinstance(value, str) and bool(_TOTAL.match(value))
-
-
-def _nonblank_rows(cells: pd.DataFrame) -> pd.Series:
+def _nonblank_rows(cells: pd.DataFrame, skip: Iterable[object] = ()) -> pd.Series:
+    """True for a row with a cell that is neither missing nor blank text (an object
+    column's ``"  "``), leaving out the columns ``skip``. A column is only looked at in
+    the rows still empty after the columns before it, which after the first filled column
+    are few."""
+    skip = set(skip)
     filled = np.zeros(len(cells), dtype=bool)
-    for _, column in cells.items():
-        present = column.notna().to_numpy()
+    for name, column in cells.items():
+        if name in skip:
+            continue
+        empty = np.flatnonzero(~filled)
+        if not len(empty):
+            break
+        part = column.iloc[empty] if len(empty) < len(column) else column
+        present = part.notna().to_numpy(copy=True)
         if not present.any():
             continue
         if column.dtype == object:
-            present = present & ~_per_unique(column, _is_blank_text)
-        filled |= present
+            found = np.flatnonzero(present)
+            blank = _blank_text_mask(part.to_numpy(dtype=object)[found])
+            present[found[blank]] = False
+        filled[empty[present]] = True
     return pd.Series(filled, index=cells.index)
 
 
@@ -729,7 +789,7 @@ PREFILLED_COLUMNS = ("school",)
 def _process_rows(result: FileResult, header: _Header, ini: Initiative, key: Key) -> None:
     body = header.sheet.cells.iloc[header.row + 1 :]
     prefilled = {header.columns[c] for c in PREFILLED_COLUMNS if c in header.columns}
-    body = body[_nonblank_rows(body.drop(columns=[c for c in body.columns if c in prefilled]))]
+    body = body[_nonblank_rows(body, skip=prefilled)]
     result.rows_read = len(body)
     rows = pd.Series(body.index + 1, index=body.index)  # Excel row numbers
     problems: list[tuple[object, str, str]] = []  # (index, column, reason)
@@ -747,7 +807,7 @@ def _process_rows(result: FileResult, header: _Header, ini: Initiative, key: Key
     parsed: dict[str, pd.Series] = {}
     for column in ini.columns:
         if column.name not in raw:
-            parsed[column.name] = empty_column(column, len(body), body.index)
+            parsed[column.name] = _missing_column(column, body.index)
             continue
         out = parse_column(raw[column.name], column, styles.get(column.name, "."))
         parsed[column.name] = out.values
@@ -802,6 +862,11 @@ def _process_rows(result: FileResult, header: _Header, ini: Initiative, key: Key
     result.quarantine = _quarantine_frame(problems, result, header, raw, rows, ini)
 
 
+def _missing_column(column, index: pd.Index) -> pd.Series:
+    """``clean.empty_column`` for ``index``, made from the dtype alone (no list of Nones)."""
+    return pd.Series(index=index, dtype=empty_column(column, 0).dtype, name=column.name)
+
+
 def _flag_range(flag, values: pd.Series, column, rows_ok: pd.Series) -> None:
     low, high = column.minimum, column.maximum
     if column.kind == "date":
@@ -847,7 +912,7 @@ def _column_letters(position: int) -> str:
 
 def _decimal_evidence(column: pd.Series) -> str | None:
     """The decimal separator a column's text cells show (see ``clean.decimal_style``)."""
-    values = pd.unique(column.dropna().to_numpy(dtype=object))
+    values = pd.unique(column.to_numpy(dtype=object))
     return decimal_style([v for v in values if isinstance(v, str)])
 
 
@@ -882,7 +947,7 @@ def _score_items(result, header, body, item_set, data, raw, flag, rows_ok) -> No
     answers = {}
     for item, column in item_set.items.items():
         if item not in positions:
-            answers[item] = empty_column(column, len(body), body.index)
+            answers[item] = _missing_column(column, body.index)
             continue
         cells = body[positions[item]]
         raw[column.name] = cells
@@ -923,15 +988,21 @@ def _score_items(result, header, body, item_set, data, raw, flag, rows_ok) -> No
 
 
 def _total_rows(raw: dict[str, pd.Series], ini: Initiative) -> pd.Series:
+    """Rows saying "Total" (or "Average" …) in a naming column and giving no identifier."""
     index = next(iter(raw.values())).index
+    says_total = {
+        name: _total_mask(raw[name])
+        for name in ("school", "pupil_ref", "participant_ref", "upn", "group_name", "year_group")
+        if name in raw
+    }
     total = np.zeros(len(index), dtype=bool)
-    for name in ("school", "pupil_ref", "participant_ref", "upn", "group_name", "year_group"):
-        if name in raw:
-            total |= _per_unique(raw[name], _is_total_text)
+    for mask in says_total.values():
+        total |= mask
     has_id = np.zeros(len(index), dtype=bool)
     for name in ini.identifiers:
         if name in raw:
-            has_id |= raw[name].notna().to_numpy() & ~_per_unique(raw[name], _is_total_text)
+            said = says_total[name] if name in says_total else _total_mask(raw[name])
+            has_id |= raw[name].notna().to_numpy() & ~said
     return pd.Series(total & ~has_id, index=index)
 
 

@@ -14,6 +14,7 @@ prosocial bands on which sources disagree) the value is a setting with a stated 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,12 +25,8 @@ from scipy import stats as _sps
 
 from dspl_eval import stats
 from dspl_eval.errors import ConfigError, MissingColumnsError, StatisticsError
-from dspl_eval.initiatives.ebsa import PASS_FACTORS
-from dspl_eval.initiatives.elsa import SDQ_SCALES
-from dspl_eval.initiatives.nurture import BOXALL_CLUSTERS, BOXALL_SECTIONS
 
 __all__ = [
-    "BOXALL_HIGHER_IS_BETTER",
     "DAYS_PER_MONTH",
     "DAYS_PER_TERM",
     "EXPOSURE_END_REASONS",
@@ -139,6 +136,8 @@ SDQ_IMPACT_ITEMS: dict[str, tuple[str, ...]] = {
     "teacher": ("distres", "imppeer", "impclas"),
 }
 
+#: The five SDQ scales, in the order of the official scoring.
+SDQ_SCALES = tuple(SDQ_ITEMS)
 _SDQ_OUTPUT = (*SDQ_SCALES, "total_difficulties")
 
 
@@ -831,9 +830,8 @@ def attendance(
 
 # =========================================================================== Boxall
 
-#: Direction of improvement for every Boxall section and cluster: developmental strands
-#: (and their clusters) higher is better, diagnostic profile (and clusters) lower is better.
-BOXALL_HIGHER_IS_BETTER: dict[str, bool] = {**BOXALL_SECTIONS, **BOXALL_CLUSTERS}
+#: Items per Boxall section (each scored 0-4): the range check of a section total.
+BOXALL_SECTION_ITEMS = {"developmental": 34, "diagnostic": 34}
 
 
 @dataclass(frozen=True)
@@ -849,32 +847,30 @@ class BoxallSettings:
         The "competence range" per section/cluster, inclusive; empty by default.
     item_counts : mapping of measure to int
         Items per section/cluster (each scored 0-4) for range checks; 34 per section.
+    measures : sequence of str
+        The sections and clusters the definition declares (e.g. the keys of
+        ``initiatives.nurture.BOXALL_SECTIONS`` and ``BOXALL_CLUSTERS``); when given, every
+        measure named above must be one of them.
     """
 
     reliability: Mapping[str, float] = field(default_factory=dict)
     competence_range: Mapping[str, tuple[float, float]] = field(default_factory=dict)
-    item_counts: Mapping[str, int] = field(
-        default_factory=lambda: {"developmental": 34, "diagnostic": 34}
-    )
+    item_counts: Mapping[str, int] = field(default_factory=lambda: dict(BOXALL_SECTION_ITEMS))
+    measures: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         for measure in (*self.reliability, *self.competence_range, *self.item_counts):
-            if measure not in BOXALL_HIGHER_IS_BETTER:
-                raise ConfigError(
-                    f"unknown Boxall measure {measure!r}: expected one of "
-                    f"{', '.join(BOXALL_HIGHER_IS_BETTER)}"
-                )
+            if self.measures:
+                _boxall_measure(measure, self.measures)
         for measure, (low, high) in self.competence_range.items():
             if low > high:
                 raise ConfigError(f"Boxall competence range for {measure}: {low} > {high}")
 
 
-def _boxall_measure(measure: str) -> str:
-    if measure not in BOXALL_HIGHER_IS_BETTER:
-        raise ConfigError(
-            f"unknown Boxall measure {measure!r}: expected one of "
-            f"{', '.join(BOXALL_HIGHER_IS_BETTER)}"
-        )
+def _boxall_measure(measure: str, known: Iterable[str]) -> str:
+    known = tuple(known)
+    if measure not in known:
+        raise ConfigError(f"unknown Boxall measure {measure!r}: expected one of {', '.join(known)}")
     return measure
 
 
@@ -882,17 +878,21 @@ def boxall_scores(
     data: pd.DataFrame,
     when: str = "pre",
     settings: BoxallSettings | None = None,
+    *,
+    directions: Mapping[str, bool],
 ) -> pd.DataFrame:
     """Boxall section and cluster totals as returned, checked.
 
-    Returns a DataFrame with one column per section/cluster present in ``data``
-    (``boxall_<measure>_<when>``), named by measure. Totals must be non-negative and at
-    most 4 × the number of items where that is known (``settings.item_counts``);
-    otherwise StatisticsError names the row.
+    ``directions`` maps every section and cluster the definition declares to whether
+    higher is better (``{**BOXALL_SECTIONS, **BOXALL_CLUSTERS}`` of
+    :mod:`dspl_eval.initiatives.nurture`). Returns a DataFrame with one column per
+    measure present in ``data`` (``boxall_<measure>_<when>``), named by measure. Totals
+    must be non-negative and at most 4 × the number of items where that is known
+    (``settings.item_counts``); otherwise StatisticsError names the row.
     """
     settings = settings or BoxallSettings()
     out = pd.DataFrame(index=data.index)
-    for measure in BOXALL_HIGHER_IS_BETTER:
+    for measure in directions:
         column = f"boxall_{measure}_{when}"
         if column not in data.columns:
             continue
@@ -905,29 +905,37 @@ def boxall_scores(
     return out
 
 
-def boxall_improvement(data: pd.DataFrame, measure: str) -> pd.Series:
-    """Change signed so that positive is better: ``post − pre`` for developmental
-    measures, ``pre − post`` for diagnostic ones."""
-    sign = 1.0 if BOXALL_HIGHER_IS_BETTER[_boxall_measure(measure)] else -1.0
-    pre = boxall_scores(data, "pre")[measure]
-    post = boxall_scores(data, "post")[measure]
+def boxall_improvement(
+    data: pd.DataFrame, measure: str, *, directions: Mapping[str, bool]
+) -> pd.Series:
+    """Change signed so that positive is better: ``post − pre`` where higher is better
+    (developmental), ``pre − post`` where lower is (diagnostic); ``directions`` as
+    :func:`boxall_scores`."""
+    sign = 1.0 if directions[_boxall_measure(measure, directions)] else -1.0
+    pre = boxall_scores(data, "pre", directions=directions)[measure]
+    post = boxall_scores(data, "post", directions=directions)[measure]
     return (sign * (post - pre)).rename(f"{measure}_improvement")
 
 
 def boxall_change(
-    data: pd.DataFrame, measures: Sequence[str] | None = None, confidence_level: float = 0.95
+    data: pd.DataFrame,
+    measures: Sequence[str] | None = None,
+    confidence_level: float = 0.95,
+    *,
+    directions: Mapping[str, bool],
 ) -> pd.DataFrame:
-    """:func:`change_table` for the Boxall measures present, with direction of improvement."""
+    """:func:`change_table` for the Boxall measures present, with direction of improvement
+    (``directions`` as :func:`boxall_scores`)."""
     if measures is None:
-        measures = [m for m in BOXALL_HIGHER_IS_BETTER if f"boxall_{m}_pre" in data.columns]
+        measures = [m for m in directions if f"boxall_{m}_pre" in data.columns]
     for m in measures:
-        _boxall_measure(m)
-    boxall_scores(data, "pre")
-    boxall_scores(data, "post")
+        _boxall_measure(m, directions)
+    boxall_scores(data, "pre", directions=directions)
+    boxall_scores(data, "post", directions=directions)
     table = change_table(
         data,
         [f"boxall_{m}" for m in measures],
-        higher_is_better={f"boxall_{m}": BOXALL_HIGHER_IS_BETTER[m] for m in measures},
+        higher_is_better={f"boxall_{m}": directions[m] for m in measures},
         confidence_level=confidence_level,
     )
     if not table.empty:
@@ -940,6 +948,8 @@ def boxall_reliable_change(
     measure: str,
     settings: BoxallSettings | None = None,
     sd: float | None = None,
+    *,
+    directions: Mapping[str, bool],
 ) -> ReliableChangeSummary:
     """Reliable change for a Boxall measure, only when ``settings.reliability`` has one.
 
@@ -947,8 +957,9 @@ def boxall_reliable_change(
     ``reason = "no reliability configured for Boxall ...: reliable change not computed"``.
     """
     settings = settings or BoxallSettings()
-    _boxall_measure(measure)
-    pre, post = boxall_scores(data, "pre", settings), boxall_scores(data, "post", settings)
+    _boxall_measure(measure, directions)
+    pre = boxall_scores(data, "pre", settings, directions=directions)
+    post = boxall_scores(data, "post", settings, directions=directions)
     _require(pre, [measure], f"Boxall {measure} before")
     _require(post, [measure], f"Boxall {measure} after")
     return reliable_change_summary(
@@ -956,27 +967,32 @@ def boxall_reliable_change(
         post[measure],
         settings.reliability.get(measure),
         sd=sd,
-        higher_is_better=BOXALL_HIGHER_IS_BETTER[measure],
+        higher_is_better=directions[measure],
         measure=f"Boxall {measure.replace('_', ' ')}",
     )
 
 
 def boxall_competence(
-    data: pd.DataFrame, measure: str, when: str, settings: BoxallSettings
+    data: pd.DataFrame,
+    measure: str,
+    when: str,
+    settings: BoxallSettings,
+    *,
+    directions: Mapping[str, bool],
 ) -> pd.Series:
     """Whether each child's score is within the configured competence range (inclusive).
 
     Raises ConfigError when no range is set for ``measure`` (the limits are not public).
-    Nullable boolean, missing where the score is.
+    Nullable boolean, missing where the score is. ``directions`` as :func:`boxall_scores`.
     """
-    _boxall_measure(measure)
+    _boxall_measure(measure, directions)
     if measure not in settings.competence_range:
         raise ConfigError(
             f"no competence range set for Boxall {measure}: set "
             f"BoxallSettings(competence_range={{{measure!r}: (low, high)}})"
         )
     low, high = settings.competence_range[measure]
-    scores = boxall_scores(data, when, settings)
+    scores = boxall_scores(data, when, settings, directions=directions)
     _require(scores, [measure], f"Boxall {measure} ({when})")
     values = scores[measure]
     out = pd.Series(pd.NA, index=data.index, dtype="boolean", name=f"{measure}_competent")
@@ -991,12 +1007,14 @@ def boxall_competence(
 PASS_CONCERN_THRESHOLD = 31.0
 
 
-def pass_scores(data: pd.DataFrame, when: str = "pre") -> pd.DataFrame:
-    """The nine PASS factor percentiles (0-100), one column per factor."""
-    columns = [f"pass_{f}_{when}" for f in PASS_FACTORS]
+def pass_scores(data: pd.DataFrame, when: str = "pre", *, factors: Sequence[str]) -> pd.DataFrame:
+    """PASS factor percentiles (0-100), one column per factor of ``factors`` (the
+    definition's, e.g. ``initiatives.ebsa.PASS_FACTORS``), read from
+    ``pass_<factor>_<when>``."""
+    columns = [f"pass_{f}_{when}" for f in factors]
     _require(data, columns, f"PASS ({when})")
     out = pd.DataFrame(index=data.index)
-    for factor, column in zip(PASS_FACTORS, columns, strict=True):
+    for factor, column in zip(factors, columns, strict=True):
         values = _numeric(data, column)
         _check_range(values, 0, 100, f"PASS {factor.replace('_', ' ')} ({when})")
         out[factor] = values
@@ -1004,13 +1022,17 @@ def pass_scores(data: pd.DataFrame, when: str = "pre") -> pd.DataFrame:
 
 
 def pass_concern(
-    data: pd.DataFrame, when: str = "pre", threshold: float = PASS_CONCERN_THRESHOLD
+    data: pd.DataFrame,
+    when: str = "pre",
+    threshold: float = PASS_CONCERN_THRESHOLD,
+    *,
+    factors: Sequence[str],
 ) -> pd.DataFrame:
     """PASS concern flags: factor percentile below ``threshold`` (default 31, GL's green
     band start). Nullable booleans, missing where the score is."""
-    scores = pass_scores(data, when)
+    scores = pass_scores(data, when, factors=factors)
     out = pd.DataFrame(index=data.index)
-    for factor in PASS_FACTORS:
+    for factor in factors:
         flags = pd.Series(pd.NA, index=data.index, dtype="boolean")
         present = scores[factor].notna()
         flags[present] = scores.loc[present, factor] < threshold
@@ -1018,22 +1040,24 @@ def pass_concern(
     return out
 
 
-def pass_change(data: pd.DataFrame, confidence_level: float = 0.95) -> pd.DataFrame:
-    """Paired change in each of the nine PASS factors, Holm-adjusted across the nine.
+def pass_change(
+    data: pd.DataFrame, confidence_level: float = 0.95, *, factors: Sequence[str]
+) -> pd.DataFrame:
+    """Paired change in each PASS factor of ``factors``, Holm-adjusted across them.
 
     ``measure`` is the factor name; ``pvalue_holm`` and ``wilcoxon_pvalue_holm`` hold the
     adjusted p-values. No reliable change: PASS has no published reliability.
     """
-    pass_scores(data, "pre")
-    pass_scores(data, "post")
+    pass_scores(data, "pre", factors=factors)
+    pass_scores(data, "post", factors=factors)
     table = change_table(
         data,
-        [f"pass_{f}" for f in PASS_FACTORS],
+        [f"pass_{f}" for f in factors],
         adjust=True,
-        higher_is_better={f"pass_{f}": True for f in PASS_FACTORS},
+        higher_is_better={f"pass_{f}": True for f in factors},
         confidence_level=confidence_level,
     )
-    table["measure"] = list(PASS_FACTORS)
+    table["measure"] = list(factors)
     return table
 
 
@@ -1062,6 +1086,41 @@ def likert_scale_score(
         raise ConfigError(f"min_items must be between 1 and {len(items)}, got {min_items!r}")
     enough = block.notna().sum(axis=1) >= need
     return block.mean(axis=1).where(enough).rename("scale_score")
+
+
+def item_scale_score(
+    data: pd.DataFrame,
+    items: Sequence[str],
+    combine: str = "mean",
+    min_answered: int | None = None,
+    value_range: tuple[float, float] | None = None,
+) -> pd.Series:
+    """Score of a block of items per person: the ``"mean"`` or ``"sum"`` of the answered
+    items, when at least ``min_answered`` are answered (default: all); fewer gives NaN.
+
+    A sum over fewer than all the items is pro-rated (mean × number of items), so a
+    missing answer does not lower the score. ``value_range`` (low, high), when given,
+    checks every answer lies within it (:class:`~dspl_eval.errors.StatisticsError`
+    naming the column otherwise). With ``combine="mean"`` and ``value_range=(1, 5)`` this
+    is :func:`likert_scale_score`.
+    """
+    if combine not in ("mean", "sum"):
+        raise ConfigError(f"combine {combine!r}: expected mean or sum")
+    if not items:
+        raise ConfigError("an item scale needs at least one item")
+    _require(data, items, "items")
+    block = pd.DataFrame({c: _numeric(data, c) for c in items}, index=data.index)
+    if value_range is not None:
+        for c in items:
+            _check_range(block[c], value_range[0], value_range[1], f"item {c}")
+    need = len(items) if min_answered is None else min_answered
+    if not 1 <= need <= len(items):
+        raise ConfigError(f"min_answered must be between 1 and {len(items)}, got {min_answered!r}")
+    enough = block.notna().sum(axis=1) >= need
+    score = block.mean(axis=1)
+    if combine == "sum":
+        score = score * len(items)
+    return score.where(enough).rename("scale_score")
 
 
 def likert_agrees(data: pd.DataFrame, items: Sequence[str]) -> pd.DataFrame:
@@ -1301,15 +1360,20 @@ TERM_LAST_DAY: dict[str, tuple[int, int, int]] = {
 
 
 def term_last_day(term: str) -> pd.Timestamp:
-    """Last day of a term named ``YYYY-YY-autumn|spring|summer``.
+    """Last day of a term named ``YYYY-YY-autumn|spring|summer``, or of an academic year
+    ``YYYY-YY`` (a year pack: the last day of its summer term).
 
     >>> term_last_day("2023-24-spring")
     Timestamp('2024-03-31 00:00:00')
+    >>> term_last_day("2023-24")
+    Timestamp('2024-08-31 00:00:00')
 
     Raises ConfigError for a badly named term (``dspl_eval.paths.check_term``).
     """
     from dspl_eval.paths import TERM_PATTERN, check_term
 
+    if re.fullmatch(r"\d{4}-\d{2}", term or "") and (int(term[:4]) + 1) % 100 == int(term[5:]):
+        term = f"{term}-summer"
     match = TERM_PATTERN.match(check_term(term))
     years, month, day = TERM_LAST_DAY[match.group(3)]
     return pd.Timestamp(int(match.group(1)) + years, month, day)
@@ -1622,19 +1686,11 @@ RELIABLE_CHANGE_NORMS: dict[tuple[str, str, str], InstrumentNorm] = {
         f"{_MELTZER_2000}; self-report 11-15 year olds n = 4,228 (mean 10.3, SD 5.2)",
         False,
     ),
-    **{
-        ("boxall", "teacher", measure): InstrumentNorm(
-            "boxall",
-            "teacher",
-            measure,
-            None,
-            None,
-            "no published norm SD (MEASURES.md)",
-            "no published reliability (MEASURES.md)",
-        )
-        for measure in BOXALL_HIGHER_IS_BETTER
-    },
 }
+
+#: Instruments known to have no published norm SD or test–retest reliability at all
+#: (any scale): the Boxall Profile (MEASURES.md).
+NO_PUBLISHED_NORMS = ("boxall",)
 
 
 def reliable_change_norm(
@@ -1650,15 +1706,11 @@ def reliable_change_norm(
     key = (instrument.lower(), informant.lower(), scale)
     if key in table:
         return table[key]
-    return InstrumentNorm(
-        instrument,
-        informant,
-        scale,
-        None,
-        None,
-        "no published norm configured",
-        "no published reliability configured",
-    )
+    if instrument.lower() in NO_PUBLISHED_NORMS:
+        words = ("no published norm SD (MEASURES.md)", "no published reliability (MEASURES.md)")
+    else:
+        words = ("no published norm configured", "no published reliability configured")
+    return InstrumentNorm(instrument, informant, scale, None, None, *words)
 
 
 def norm_reliable_change(

@@ -17,7 +17,8 @@ import copy
 import datetime as dt
 import json
 import math
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,8 +32,9 @@ from dspl_eval.initiatives import Initiative, get
 from dspl_eval.paths import check_term
 from dspl_eval.summary import Summary, SummaryTable, publish
 
-PEOPLE = {"ebsa": "young people", "elsa": "children", "nurture": "children", "nqt": "teachers"}
-PERSON = {"ebsa": "young person", "elsa": "child", "nurture": "child", "nqt": "teacher"}
+#: An academic year, the period of a year pack (``2023-24``).
+YEAR_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+
 DESIGN_CAVEAT = (
     "This is a before-and-after comparison of the same {people} with no comparison group. "
     "It cannot separate the effect of the {title} from regression to the mean ({people} are "
@@ -67,11 +69,14 @@ class Context:
     quarantine: pd.DataFrame
     validation: dict
     costs: pd.DataFrame | None
-    settings: dict = field(default_factory=dict)
+    settings: object = None
+    ledger_path: str = ""
     gate: Gate = field(init=False)
     ids: pd.Series = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.settings is None or isinstance(self.settings, dict):
+            self.settings = settings_from_parameters(self.settings or {})
         self.gate = Gate(self.threshold, self.audience, self.people)
         self.ids = _row_ids(self.data)
 
@@ -81,11 +86,42 @@ class Context:
 
     @property
     def people(self) -> str:
-        return PEOPLE.get(self.key, "people")
+        """The plural noun of the definition (``Initiative.people``: "children", "young
+        people", "teachers"), else the plural of its unit."""
+        return getattr(self.initiative, "people", None) or _plural(self.person)
 
     @property
     def person(self) -> str:
-        return PERSON.get(self.key, "person")
+        """The singular noun of the definition (``Initiative.person``), else its unit."""
+        return getattr(self.initiative, "person", None) or self.initiative.unit or "person"
+
+    @property
+    def short(self) -> str:
+        """The initiative's short label (``Initiative.short``, e.g. "ELSA"), else its title."""
+        return getattr(self.initiative, "short", None) or self.initiative.title
+
+    @property
+    def is_year(self) -> bool:
+        """Whether this report covers an academic year (``2023-24``) rather than a term."""
+        return YEAR_PATTERN.match(self.term) is not None
+
+    @property
+    def period_words(self) -> str:
+        """``this term`` or ``this year`` (a year pack's report)."""
+        return "this year" if self.is_year else "this term"
+
+    def setting(self, group: str, name: str, fallback: object) -> object:
+        """A threshold, reliability or other value of the partnership's settings
+        (``ctx.settings.<group>[name]``, e.g. ``group="thresholds"``), when the settings
+        file or a flag set it; else ``fallback`` (the notebook's parameter, which carries
+        the documented default). A value whose source is ``"default"`` never overrides the
+        notebook's parameter, so a report without a settings file shows what it always
+        showed."""
+        values = getattr(self.settings, group, None) or {}
+        if name not in values:
+            return fallback
+        source = (getattr(self.settings, "sources", None) or {}).get(f"{group}.{name}", "")
+        return fallback if source in ("", "default") else values[name]
 
     @property
     def commissioner(self) -> bool:
@@ -154,13 +190,26 @@ class Context:
 
 
 def _row_ids(data: pd.DataFrame) -> pd.Series:
-    """One identifier per row: ``file#row`` of the return it came from (the same keys the
-    quarantine uses), else the row's position."""
-    if {"source_file", "source_row"} <= set(data.columns):
+    """One identifier per row: the ``gate_id`` column when the data has one (a year pack's
+    data, whose rows come from several terms' returns and are named once for all of them),
+    else ``file#row`` of the return it came from (the same keys the quarantine uses), else
+    the row's position."""
+    if "gate_id" in data.columns:
+        ids = data["gate_id"].astype(str)
+    elif {"source_file", "source_row"} <= set(data.columns):
         ids = data["source_file"].astype(str) + "#" + data["source_row"].astype(str)
     else:
         ids = pd.Series([f"row#{i}" for i in range(len(data))], index=data.index)
     return pd.Series(ids.to_numpy(dtype=object), index=data.index)
+
+
+def _plural(noun: str) -> str:
+    """``child`` → ``children``, ``young person`` → ``young people``, ``teacher`` →
+    ``teachers`` (the definition's ``people`` wins where it is declared)."""
+    irregular = {"child": "children", "person": "people"}
+    head, _, last = noun.rpartition(" ")
+    plural = irregular.get(last, last + "s")
+    return f"{head} {plural}" if head else plural
 
 
 def _is_boolish(series: pd.Series) -> bool:
@@ -169,16 +218,99 @@ def _is_boolish(series: pd.Series) -> bool:
     )
 
 
+def check_period(term: str) -> str:
+    """``term`` if it names a term (``2023-24-summer``) or an academic year (``2023-24``,
+    a year pack); else :class:`~dspl_eval.errors.ConfigError`. Nothing else in this module
+    reads the shape of the name."""
+    match = YEAR_PATTERN.match(term or "")
+    if match and (int(match.group(1)) + 1) % 100 == int(match.group(2)):
+        return term
+    try:
+        return check_term(term)
+    except ConfigError:
+        raise ConfigError(
+            f"term {term!r} is not of the form YYYY-YY-autumn|spring|summer (e.g. "
+            "2023-24-spring) or YYYY-YY for an academic year (e.g. 2023-24)"
+        ) from None
+
+
+def settings_from_parameters(parameters: dict | None) -> object:
+    """The partnership's settings from the notebook's ``settings`` parameter
+    (:meth:`dspl_eval.settings.Settings.from_parameters`; ``{}`` gives the defaults).
+    While :mod:`dspl_eval.settings` does not exist, :class:`DefaultSettings` (nothing set)."""
+    try:
+        from dspl_eval.settings import Settings
+    except ImportError:
+        return DefaultSettings()
+    return Settings.from_parameters(dict(parameters or {}))
+
+
+@dataclass(frozen=True)
+class DefaultSettings:
+    """Stand-in for :class:`dspl_eval.settings.Settings` with nothing set (used only while
+    that module is missing): every value falls back to the notebook's parameters."""
+
+    partnership: str = ""
+    threshold: int = 5
+    thresholds: dict = field(default_factory=dict)
+    reliabilities: dict = field(default_factory=dict)
+    costs: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
+
+    def about_rows(self, initiative: str | None = None) -> list[tuple[str, str, str]]:
+        return []
+
+
+def read_known_sets(path: str | Path) -> list[frozenset]:
+    """The sets of people an intruder already knows the size of (another pack's ledger):
+    a JSON list of lists of ids, as :func:`write_ledger` writes it."""
+    try:
+        loaded = json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"known_sets_path {str(path)!r}: cannot be read ({error})") from None
+    if not isinstance(loaded, list) or not all(isinstance(ids, list) for ids in loaded):
+        raise ConfigError(f"known_sets_path {str(path)!r}: expected a JSON list of id lists")
+    return [frozenset(str(i) for i in ids) for ids in loaded]
+
+
+def write_ledger(gate: Gate, path: str | Path) -> None:
+    """Every set of people the gate published, as a JSON list of sorted id lists (sorted),
+    for the private work folder (:meth:`dspl_eval.gate.Gate.ledger`)."""
+    if not hasattr(gate, "ledger"):  # until the gate has Gate.ledger (issue 15)
+        raise ConfigError("ledger_path is set but this version of the gate keeps no ledger")
+    sets = sorted(sorted(str(i) for i in s) for s in gate.ledger())
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(sets) + "\n", "utf-8")
+
+
 def load(
     key: str,
     term: str,
     data_dir: str | Path,
     audience: str = "commissioner",
     threshold: int = 5,
-    **settings: object,
+    settings: dict | None = None,
+    ledger_path: str = "",
+    known_sets_path: str = "",
 ) -> Context:
-    """Read the processed data of one initiative and term (run ``dspl-eval ingest`` first)."""
-    check_term(term)
+    """Read the processed data of one initiative and term (run ``dspl-eval ingest`` first).
+
+    Parameters
+    ----------
+    key, term, data_dir, audience, threshold
+        The notebook's parameters; ``term`` is a term (``2023-24-summer``) or, for a year
+        pack, an academic year (``2023-24``): the data is read from
+        ``<data_dir>/processed/<term>/``.
+    settings : dict
+        The notebook's ``settings`` parameter (``Settings.to_parameters()``); ``{}`` or
+        None: the defaults. Kept as ``ctx.settings``.
+    ledger_path : str
+        Where :func:`finish` writes every set of people the gate published ("" : nowhere).
+    known_sets_path : str
+        A JSON list of id lists whose sizes a reader already knows from another pack; the
+        gate is told before anything is published (:meth:`dspl_eval.gate.Gate.known`).
+    """
+    check_period(term)
     if audience not in ("commissioner", "analyst"):
         raise ConfigError(f"audience {audience!r}: expected commissioner or analyst")
     if int(threshold) < 1:
@@ -200,7 +332,7 @@ def load(
     )
     costs_file = folder / "costs.parquet"
     costs = pd.read_parquet(costs_file) if costs_file.is_file() else None
-    return Context(
+    ctx = Context(
         initiative,
         term,
         Path(data_dir),
@@ -210,8 +342,17 @@ def load(
         quarantine,
         validation,
         costs,
-        dict(settings),
+        settings_from_parameters(settings),
+        str(ledger_path or ""),
     )
+    if known_sets_path:
+        known = read_known_sets(known_sets_path)
+        if not hasattr(ctx.gate, "known"):  # until the gate has Gate.known (issue 15)
+            raise ConfigError(
+                "known_sets_path is set but this version of the gate cannot take known sets"
+            )
+        ctx.gate.known(known)
+    return ctx
 
 
 def from_frame(
@@ -225,7 +366,7 @@ def from_frame(
     costs): for tests and for analysts trying a report section on a subset."""
     return Context(
         get(key),
-        check_term(term),
+        check_period(term),
         Path("."),
         audience,
         int(threshold),
@@ -592,8 +733,12 @@ def capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
+def join_words(parts: Sequence[str]) -> str:
+    """``["a", "b", "c"]`` → ``"a, b and c"`` (``""`` for none)."""
+    parts = list(parts)
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def effect_text(outcome: PairedOutcome) -> str:
@@ -726,23 +871,14 @@ def flag_sentence(ctx: Context, change: FlagChange, noun: str) -> str:
     )
 
 
-def flag_table(ctx: Context, changes: list[FlagChange]) -> Shown:
+def flag_table(ctx: Context, changes: list[FlagChange], **options: object) -> Shown:
     """People with each condition before and after, the shares with Wilson intervals, and
-    McNemar's exact p (shown only when the discordant counts may be)."""
-    rows = []
-    for c in changes:
-        rows.append(
-            {
-                "Measure": c.label,
-                "n": c.n,
-                "Before": c.before,
-                "After": c.after,
-                "% before (95% CI)": Share(c.before, c.n),
-                "% after (95% CI)": Share(c.after, c.n),
-                "McNemar p": PValue(c.result.pvalue, (c.better, c.worse)),
-            }
-        )
-    return gated_table(ctx, pd.DataFrame(rows).set_index("Measure"), ["n", "Before", "After"])
+    McNemar's exact p (shown only when the discordant counts may be): the threshold-share
+    block's table, :func:`dspl_eval.blocks.shares.share_table` (``options``: its
+    ``family`` — Holm over the conditions —, ``heading`` and ``counted``)."""
+    from dspl_eval.blocks.shares import share_table
+
+    return share_table(ctx, changes, **options)
 
 
 OTHER_GROUPS = "Other groups (merged: each too small to show)"
@@ -808,8 +944,11 @@ def breakdown(
         return text_table(pd.DataFrame(columns=["n", "Mean change"]))
     table = pd.DataFrame(list(rows.values())).set_index(_label(by))
     counts = [c for c in table.columns if c.startswith("n")]
-    for column in counts:  # a group missing for one outcome holds nobody there
-        table[column] = [v if isinstance(v, frozenset) else frozenset() for v in table[column]]
+    for column in table.columns:  # a group missing for one outcome holds nobody there
+        if column in counts:
+            table[column] = [v if isinstance(v, frozenset) else frozenset() for v in table[column]]
+        else:  # ... and has no mean change there (x)
+            table[column] = [v if isinstance(v, Stat | str) else None for v in table[column]]
     return gated_table(ctx, table, counts)
 
 
@@ -834,19 +973,49 @@ def _label(column: str) -> str:
 # ----------------------------------------------------------------------------- endings
 
 
+#: Terms in one report's period, by how often a cost line is paid.
+TERMS_PER_YEAR = 3
+
+
 def cost_row(ctx: Context) -> pd.Series | None:
-    """This initiative's line of ``costs.csv`` (summed if given more than once)."""
-    if ctx.costs is None:
-        return None
-    rows = ctx.costs[ctx.costs["initiative"] == ctx.key]
-    if rows.empty:
-        return None
-    sessions = rows["sessions_delivered"]
+    """This initiative's cost for the report's period: ``cost_gbp``, ``sessions_delivered``
+    and ``source``.
+
+    From the cost lines of the partnership's settings (``ctx.settings.costs[key]``,
+    :class:`~dspl_eval.initiatives.base.CostLine`) when the settings file sets them, else
+    this initiative's line of ``costs.csv`` (summed if given more than once). A cost line
+    counts ``amount_gbp`` once per term (×3 for a year report), per year (÷3 for a term
+    report), per person supported (everyone in the returns) or per session delivered
+    (``costs.csv``'s sessions; the total is not available without them)."""
+    row = None
+    if ctx.costs is not None:
+        rows = ctx.costs[ctx.costs["initiative"] == ctx.key]
+        if not rows.empty:
+            sessions = rows["sessions_delivered"]
+            row = pd.Series(
+                {
+                    "cost_gbp": float(rows["cost_gbp"].sum()),
+                    "sessions_delivered": float(sessions.sum())
+                    if sessions.notna().any()
+                    else np.nan,
+                    "source": f"costs.csv for {ctx.term}",
+                }
+            )
+    lines = (getattr(ctx.settings, "costs", None) or {}).get(ctx.key, ())
+    source = (getattr(ctx.settings, "sources", None) or {}).get(f"costs.{ctx.key}", "default")
+    if not lines or source == "default":
+        return row
+    sessions = np.nan if row is None else float(row["sessions_delivered"])
+    terms = TERMS_PER_YEAR if ctx.is_year else 1
+    each = {
+        "term": terms,
+        "year": terms / TERMS_PER_YEAR,
+        "person": len(ctx.members()),
+        "session": sessions,
+    }
+    total = float(sum(line.amount_gbp * each[line.per] for line in lines))
     return pd.Series(
-        {
-            "cost_gbp": float(rows["cost_gbp"].sum()),
-            "sessions_delivered": float(sessions.sum()) if sessions.notna().any() else np.nan,
-        }
+        {"cost_gbp": total, "sessions_delivered": sessions, "source": "the settings' cost lines"}
     )
 
 
@@ -950,8 +1119,10 @@ def _generic_reason(reason: str) -> str:
 
 
 def about_table(ctx: Context, parameters: dict[str, object]) -> Shown:
-    """Term, edition, threshold, parameters, the returns used, version and run date. For
-    commissioners the returns are numbered, never named or hashed."""
+    """Term, edition, threshold, parameters, the settings in force (``Setting: <name>`` —
+    value and where it came from, :meth:`dspl_eval.settings.Settings.about_rows`), the
+    returns used, version and run date. For commissioners the returns are numbered, never
+    named or hashed, and a setting's source names the settings file without its folder."""
     rows = [
         ("Term", ctx.term),
         ("Edition", ctx.audience),
@@ -965,6 +1136,9 @@ def about_table(ctx: Context, parameters: dict[str, object]) -> Shown:
         for k, v in parameters.items()
         if k not in {"term", "audience", "suppression_threshold", "data_dir"}
     ]
+    about_rows = getattr(ctx.settings, "about_rows", None)
+    for setting, value, source in about_rows(ctx.key) if about_rows else []:
+        rows.append((f"Setting: {setting}", f"{value} ({_source_words(ctx, source)})"))
     files = [f for f in ctx.validation["files"] if f["initiative"] == ctx.key]
     if ctx.commissioner:
         rows.append(("Returns used", f"{len(files)} (numbered Return 1, 2, … in this report)"))
@@ -977,6 +1151,15 @@ def about_table(ctx: Context, parameters: dict[str, object]) -> Shown:
         ("Run date", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")),
     ]
     return text_table(pd.DataFrame(rows, columns=["Item", "Value"]).set_index("Item"))
+
+
+def _source_words(ctx: Context, source: str) -> str:
+    """Where a setting came from, without any folder for commissioners (no server path in
+    a commissioner page): ``dspl-eval.toml (/srv/la/data/dspl-eval.toml)`` →
+    ``dspl-eval.toml``."""
+    if not ctx.commissioner:
+        return str(source)
+    return re.sub(r"\s*\([^)]*[/\\][^)]*\)", "", str(source)).strip() or "settings file"
 
 
 def design_caveat(ctx: Context, outcome_n: object, caveat: str = DESIGN_CAVEAT) -> str:
@@ -1045,9 +1228,16 @@ def data_quality_counts(ctx: Context) -> dict[str, object]:
     }
 
 
-def finish(ctx: Context, headlines: list[str], tables: dict[str, tuple[str, Shown]]) -> None:
+def finish(
+    ctx: Context,
+    headlines: list[str],
+    tables: dict[str, tuple[str, Shown]],
+    ledger_path: str | None = None,
+) -> None:
     """Hand the headlines and tables to the batch (index page and summary.xlsx): only
-    values the gate issued."""
+    values the gate issued. With a ledger path (``ledger_path``, else the one given to
+    :func:`load`) every set of people the gate published is written there as JSON
+    (:func:`write_ledger`; the private work folder, never the pack)."""
     summary = Summary(
         ctx.key,
         ctx.initiative.title,
@@ -1060,6 +1250,9 @@ def finish(ctx: Context, headlines: list[str], tables: dict[str, tuple[str, Show
         ctx.audience,
     )
     publish(summary)
+    path = ctx.ledger_path if ledger_path is None else ledger_path
+    if path:
+        write_ledger(ctx.gate, path)
 
 
 # ----------------------------------------------------------------------------- sections
@@ -1111,37 +1304,51 @@ def show_outcome(
     outcome: PairedOutcome,
     charts: tuple[str, ...] = ("before_after", "change_distribution"),
 ) -> None:
-    """A before/after section: the sentence, the table and its charts — for commissioners
-    the means with their intervals and a histogram whose bins are merged until each holds
-    0 or at least the threshold; for analysts the per-person slope chart and histogram."""
-    from dspl_eval import plots
-
+    """A before/after section: the sentence, the table and its charts
+    (:func:`show_outcome_charts`)."""
     show_markdown(outcome_sentence(ctx, outcome))
     show_table(ctx, outcome_table(ctx, [outcome]), f"{outcome.label}: before and after support")
+    show_outcome_charts(ctx, outcome, charts)
+
+
+def show_outcome_charts(
+    ctx: Context,
+    outcome: PairedOutcome,
+    charts: tuple[str, ...] = ("before_after", "change_distribution"),
+    unit: str | None = None,
+) -> None:
+    """The charts of a before/after measure — for commissioners the means with their
+    intervals and a histogram whose bins are merged until each holds 0 or at least the
+    threshold (both drawn from issued tables); for analysts the per-person slope chart
+    and histogram. Nothing when the outcome's people may not be shown. ``unit``: the
+    axis unit (default the outcome's, e.g. ``"points"`` for a total score)."""
+    from dspl_eval import plots
+
     if outcome.n == 0 or ctx.too_few(outcome.n) or ctx.gate.count(outcome.both).hidden:
         return
     label = in_sentence(outcome.label)
+    unit = outcome.unit if unit is None else unit
     for chart in charts:
         if chart not in ("before_after", "change_distribution"):
             raise ConfigError(f"unknown chart {chart!r}: before_after or change_distribution")
         if not ctx.commissioner:
             drawn = (
-                plots.before_after(outcome.pre, outcome.post, label, unit=outcome.unit,
+                plots.before_after(outcome.pre, outcome.post, label, unit=unit,
                                    noun=ctx.people, higher_is_better=outcome.higher_is_better)
                 if chart == "before_after"
-                else plots.change_distribution(outcome.post - outcome.pre, label,
-                                               unit=outcome.unit, noun=ctx.people,
+                else plots.change_distribution(outcome.post - outcome.pre, label, unit=unit,
+                                               noun=ctx.people,
                                                higher_is_better=outcome.higher_is_better)
             )  # fmt: skip
         elif chart == "before_after":
             drawn = plots.means_chart(
-                means_table(ctx, outcome), label, unit=outcome.unit,
+                means_table(ctx, outcome), label, unit=unit,
                 higher_is_better=outcome.higher_is_better, noun=ctx.people,
                 suppression_threshold=ctx.threshold,
             )  # fmt: skip
         else:
             drawn = plots.binned_histogram(
-                change_bins(ctx, outcome), label, unit=outcome.unit,
+                change_bins(ctx, outcome), label, unit=unit,
                 higher_is_better=outcome.higher_is_better, noun=ctx.people,
                 suppression_threshold=ctx.threshold,
             )  # fmt: skip
@@ -1211,20 +1418,15 @@ def show_reliable_change(
     )
 
 
-def show_flags(ctx: Context, changes: list[FlagChange], title: str) -> None:
-    """Yes/no conditions before and after: table with McNemar, and category bars drawn from
-    the same issued table."""
-    from dspl_eval import plots
+def show_flags(
+    ctx: Context, changes: list[FlagChange], title: str, family: str | None = None
+) -> None:
+    """Yes/no conditions before and after: table with McNemar (Holm over the conditions
+    when ``family`` names them), and category bars drawn from the same issued table
+    (:func:`dspl_eval.blocks.shares.show_shares`)."""
+    from dspl_eval.blocks.shares import show_shares
 
-    table = flag_table(ctx, changes)
-    show_table(ctx, table, title)
-    if all(not c.n or ctx.too_few(len(c.n)) for c in changes):
-        return
-    bars = table.frame[["Before", "After"]]
-    label = title.removesuffix(" before and after support")  # the chart adds its own
-    plots.display(
-        plots.category_bars(bars, label, noun=ctx.people, suppression_threshold=ctx.threshold)
-    )
+    show_shares(ctx, changes, title, family)
 
 
 def family(ctx: Context, outcomes: list[PairedOutcome]) -> list[float]:
@@ -1297,18 +1499,59 @@ def show_change_table(
         plots.display(plots.estimate_forest(pd.DataFrame(rows), label))
 
 
+def group_words(ctx: Context, column: str, names: Mapping[str, str] | None = None) -> str:
+    """A grouping in words, as it reads after "by": ``names[column]`` when given, else the
+    column's label (:func:`_label`) as it reads inside a sentence (``school``,
+    ``year group``, ``SEN status``)."""
+    if names and column in names:
+        return names[column]
+    return in_sentence(_label(column))
+
+
+def breakdown_columns(ctx: Context, by: Sequence[str]) -> tuple[str, ...]:
+    """The groupings of ``by`` worth a table: present and not empty, and not one-to-one
+    with an earlier grouping (e.g. a nurture group per school: the table would repeat the
+    school table)."""
+    out: list[str] = []
+    for column in by:
+        if column not in ctx.data or ctx.data[column].isna().all():
+            continue
+        if any(_one_to_one(ctx.data, earlier, column) for earlier in out):
+            continue
+        out.append(column)
+    return tuple(out)
+
+
+def _one_to_one(data: pd.DataFrame, a: str, b: str) -> bool:
+    pairs = data[[a, b]].dropna().drop_duplicates()
+    return bool(len(pairs)) and pairs[a].is_unique and pairs[b].is_unique
+
+
 def show_breakdowns(
     ctx: Context,
     outcomes: PairedOutcome | Sequence[PairedOutcome],
     by: tuple[str, ...] = ("school", "year_group", "sen_status", "sex"),
+    title: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> None:
-    """Mean change by school, year group, SEN status and sex (small groups merged)."""
+    """Mean change of one or more outcomes by each grouping (:func:`breakdown`; small
+    groups merged for commissioners), captioned ``"<title> by <grouping>"``.
+
+    ``title`` defaults to ``"<label>: change"`` for one outcome, ``"Change"`` for several;
+    ``names`` gives a grouping's words (default :func:`group_words`). Groupings that are
+    missing, empty or one-to-one with an earlier one are left out
+    (:func:`breakdown_columns`)."""
     outcomes = [outcomes] if isinstance(outcomes, PairedOutcome) else list(outcomes)
-    title = f"{outcomes[0].label}: change" if len(outcomes) == 1 else "Change"
-    for column in by:
-        if column not in ctx.data or ctx.data[column].isna().all():
-            continue
-        show_table(ctx, breakdown(ctx, outcomes, column), f"{title} by {_label(column).lower()}")
+    if not outcomes:
+        show_markdown(
+            "No before-and-after measures were returned, so there is nothing to break down."
+        )
+        return
+    if title is None:
+        title = f"{outcomes[0].label}: change" if len(outcomes) == 1 else "Change"
+    for column in breakdown_columns(ctx, by):
+        caption = f"{title} by {group_words(ctx, column, names)}"
+        show_table(ctx, breakdown(ctx, outcomes, column), caption)
 
 
 def value_for_money_table(
@@ -1356,7 +1599,17 @@ def show_value_for_money(
         )
         return
     cost, table = built
-    show_markdown(f"Total cost reported for {ctx.term}: £{cost:,.0f}.")
+    source = cost_row(ctx).get("source", "")
+    if not math.isfinite(cost):
+        show_markdown(
+            f"Total cost for {ctx.term}: not available — {source} price some lines per "
+            "session, and no sessions delivered were reported."
+        )
+        return
+    if source.startswith("costs.csv"):
+        show_markdown(f"Total cost reported for {ctx.term}: £{cost:,.0f}.")
+    else:
+        show_markdown(f"Total cost for {ctx.term} from {source}: £{cost:,.0f}.")
     if reason:
         show_markdown(f"Cost per {ctx.person} with {outcome_words}: not available — {reason}.")
     if (table.frame["Value"] == disclosure.SUPPRESSED).any():
@@ -1368,14 +1621,24 @@ def show_value_for_money(
 
 
 def show_data_quality(ctx: Context) -> None:
+    """Rows read, kept and quarantined per return; the most common quarantine reasons
+    (left out, with a sentence saying why, when the gate cannot publish them); returns
+    that could not be read."""
     show_table(
         ctx,
         data_quality_table(ctx),
         "Rows read, kept and quarantined per return (read = kept + quarantined)",
     )
-    reasons = top_reasons(ctx)
-    if len(reasons):
-        show_table(ctx, reasons, "Most common reasons rows were quarantined")
+    try:
+        reasons = top_reasons(ctx)
+    except DisclosureError:  # every reason a small count whose sum is the published total
+        show_markdown(
+            "The reasons rows were set aside are not listed: each reason covers too few rows "
+            "to show without letting a small number be worked out from the total."
+        )
+    else:
+        if len(reasons):
+            show_table(ctx, reasons, "Most common reasons rows were quarantined")
     failed = [f for f in ctx.validation["files"] if f["initiative"] == ctx.key and f["error"]]
     if failed:
         labels = return_labels(ctx)
@@ -1423,6 +1686,39 @@ def show_about(ctx: Context, parameters: dict[str, object]) -> None:
     show_table(ctx, about_table(ctx, parameters), "About this report")
 
 
+def show_ending(
+    ctx: Context,
+    outcome_n: object,
+    instruments: list[str],
+    parameters: dict[str, object],
+    supported: frozenset | None = None,
+    outcome: frozenset | None = None,
+    outcome_words: str = "a reliable improvement",
+    reason: str | None = None,
+    caveat: str = DESIGN_CAVEAT,
+) -> None:
+    """The standard ending of a report, headings included, in this order:
+
+    - **Value for money** — :func:`show_value_for_money` (``supported``: default everyone;
+      ``outcome``: the people with the outcome a cost is divided by, or None with the
+      ``reason`` there is none; ``outcome_words`` names it);
+    - **Data quality** — :func:`show_data_quality`;
+    - **Methods and caveats** — :func:`show_methods` (``outcome_n``: the outcome or set of
+      people the design caveat's n counts; ``instruments``: the report's own method lines;
+      ``caveat``: the design caveat's wording);
+    - **About this report** — :func:`show_about` (``parameters``: the notebook's own
+      parameters; the settings in force are added).
+    """
+    show_markdown("## Value for money")
+    show_value_for_money(ctx, supported, outcome, outcome_words, reason)
+    show_markdown("## Data quality")
+    show_data_quality(ctx)
+    show_markdown("## Methods and caveats")
+    show_methods(ctx, outcome_n, instruments, caveat)
+    show_markdown("## About this report")
+    show_about(ctx, parameters)
+
+
 def coverage_sentence(ctx: Context) -> str:
     """How many were supported this term, and how many returns rows were set aside."""
     files = [f for f in ctx.validation["files"] if f["initiative"] == ctx.key]
@@ -1430,8 +1726,8 @@ def coverage_sentence(ctx: Context) -> str:
     quarantined = frozenset().union(*(r["quarantined"] for r in file_rows(ctx).values()))
     failed = sum(1 for f in files if f["error"])
     text = (
-        f"{_capital(ctx.count(ctx.members()))} from {schools} school"
-        f"{'s' if schools != 1 else ''} are in this term's returns"
+        f"{capital(ctx.count(ctx.members()))} from {schools} school"
+        f"{'s' if schools != 1 else ''} are in {ctx.period_words}'s returns"
     )
     if quarantined:
         rows = ctx.gate.count(quarantined)
@@ -1453,13 +1749,23 @@ def coverage_sentence(ctx: Context) -> str:
 
 
 def summary_tables(
-    ctx: Context, outcomes: list[PairedOutcome], flags: list[FlagChange] | None = None
+    ctx: Context,
+    outcomes: list[PairedOutcome],
+    flags: Sequence[FlagChange | None] | None = None,
+    more: Mapping[str, tuple[str, Callable[[], Shown]] | None] | None = None,
 ) -> dict[str, tuple[str, Shown]]:
-    """The headline tables for the index and summary.xlsx (already issued by the gate)."""
+    """The headline tables for the index and summary.xlsx (already issued by the gate):
+    the outcomes, the conditions (``flags``; None entries left out), the data quality, then
+    ``more`` — sheet name → (title, a function building the table), or None to leave it
+    out — in their order."""
     tables = {"outcomes": ("Before and after support", outcome_table(ctx, outcomes))}
+    flags = [f for f in flags or () if f is not None]
     if flags:
         tables["conditions"] = ("Conditions before and after support", flag_table(ctx, flags))
     tables["data quality"] = ("Rows read, kept and quarantined per return", data_quality_table(ctx))
+    for name, entry in (more or {}).items():
+        if entry is not None:
+            tables[name] = (entry[0], entry[1]())
     return tables
 
 

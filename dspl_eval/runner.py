@@ -74,6 +74,7 @@ from dspl_eval.paths import (
     unpublished_dir,
     work_dir,
 )
+from dspl_eval.settings import Settings
 from dspl_eval.summary import SUMMARY_MIME
 from dspl_eval.term_check import TermProblem, check_ingested, check_layout
 
@@ -180,19 +181,29 @@ def plan(
     reports: Path,
     initiatives: list[str] | None,
     audience: str,
-    threshold: int = 5,
+    threshold: int | None = None,
     notebooks: Path | None = None,
     pack: Path | None = None,
+    *,
+    settings: Settings | None = None,
 ) -> list[Job]:
     """Check every run before any starts: known initiative, notebook present, parameters
     declared in its ``parameters`` cell (an unknown name would only warn in papermill).
 
     Executed notebooks go to ``reports/<term>/work/<edition>/``; pages to ``pack``
     (default: the edition's published folder; ``run_term`` passes its staging folder).
+
+    ``settings`` (default: ``<data>/dspl-eval.toml`` if present, see
+    :mod:`dspl_eval.settings`) go to every notebook as the parameter ``settings``
+    (:meth:`Settings.to_parameters`); ``threshold``, when given, overrides theirs. A
+    notebook whose parameters cell does not declare ``settings`` is refused when the
+    settings hold anything but defaults (beyond the threshold, which travels as
+    ``suppression_threshold``): the file's values would not reach that report.
     """
     if audience not in ("commissioner", "analyst"):
         raise ConfigError(f"audience {audience!r}: expected commissioner or analyst")
-    threshold = check_threshold(threshold)
+    settings = _settings_for(data, threshold, settings)
+    threshold = check_threshold(settings.threshold)
     work = work_dir(reports, term, audience)
     pack = Path(pack) if pack is not None else edition_dir(reports, term, audience)
     notebooks = Path(notebooks or NOTEBOOKS_DIR)
@@ -215,12 +226,22 @@ def plan(
                 f"{notebook.name} cannot be inspected: {_first_line(str(error))}"
             ) from None
 
+        if "settings" in declared:
+            parameters["settings"] = settings.to_parameters()
+        elif set(settings.non_default) - {"suppression_threshold"}:
+            raise ConfigError(
+                f"{notebook.name}: its parameters cell does not declare settings, so the "
+                f"values set in the settings file ({', '.join(settings.non_default)}) would "
+                "not reach it: add `settings: dict = {}` to its parameters cell"
+            )
         unknown = sorted(set(parameters) - set(declared))
         if unknown:
             raise ConfigError(
                 f"{notebook.name}: its parameters cell does not declare {', '.join(unknown)} "
                 f"(declared: {', '.join(declared) or 'nothing'})"
             )
+        if "ledger_path" in declared and _gate_has("ledger"):  # for the year's gate
+            parameters["ledger_path"] = str((work / f"{key}.ledger.json").resolve())
         metadata = {
             "edition": audience,
             "term": term,
@@ -234,6 +255,18 @@ def plan(
     return jobs
 
 
+def _settings_for(data: Path, threshold: int | None, settings: Settings | None) -> Settings:
+    """``settings``, else those of ``<data>/dspl-eval.toml`` (or the defaults), with
+    ``threshold`` (a flag's or a caller's, when given) in place of theirs."""
+    from dspl_eval.settings import load
+
+    if settings is None:
+        return load(data, {"threshold": threshold})
+    if threshold is not None and threshold != settings.threshold:
+        return settings.replace("--threshold flag", threshold=check_threshold(threshold))
+    return settings
+
+
 def data_fingerprint(data: Path, term: str) -> str:
     """SHA-256 (hex) of ``processed/<term>/validation.json``; "" when there is none."""
     path = processed_dir(data, term) / "validation.json"
@@ -244,24 +277,28 @@ def data_fingerprint(data: Path, term: str) -> str:
 
 
 def execute(job: Job) -> JobResult:
-    """Run one notebook with papermill and export it to HTML (runs in a worker process)."""
+    """Run one notebook with papermill and export it to HTML (runs in a worker process).
+
+    The notebook runs in this process's warm kernel (:mod:`dspl_eval.kernels`: a custom
+    papermill engine on a kernel started and warmed up once per worker, reset between
+    notebooks, replaced after a failure or every ``DSPL_EVAL_KERNEL_RUNS`` notebooks), or
+    in a fresh kernel with ``DSPL_EVAL_KERNELS=fresh``; the executed notebook is the same.
+    """
+    from dspl_eval import kernels
+
     started = time.perf_counter()
     job.executed.parent.mkdir(parents=True, exist_ok=True)
     job.error_log.unlink(missing_ok=True)
     error = reason = detail = None
     try:
         with _stderr_to(job.kernel_log):  # the kernel's chatter goes to a log, not the terminal
-            papermill.execute_notebook(
-                str(job.notebook),
-                str(job.executed),
+            kernels.run_notebook(
+                job.notebook,
+                job.executed,
                 parameters=job.parameters,
-                kernel_name="python3",
-                language="python",
-                progress_bar=False,
-                log_output=False,
+                cwd=job.notebook.parent,
                 start_timeout=START_TIMEOUT,
                 execution_timeout=EXECUTION_TIMEOUT,
-                cwd=str(job.notebook.parent),
             )
     except papermill.PapermillExecutionError as failure:
         cell = _source_cell(job.executed, failure.cell_index)
@@ -421,20 +458,29 @@ def run_term(
     jobs: int | None = None,
     audience: str = "commissioner",
     pdf: bool = False,
-    threshold: int = 5,
+    threshold: int | None = None,
     notebooks: Path | None = None,
+    settings: Settings | None = None,
 ) -> TermOutcome:
     """Build and publish ``reports/<term>/<audience>/``: one HTML page per initiative,
-    index.html and summary.xlsx (and PDFs with ``pdf``), for the ``audience`` edition."""
+    index.html and summary.xlsx (and PDFs with ``pdf``), for the ``audience`` edition.
+
+    ``settings``: default ``<data>/dspl-eval.toml`` (or the defaults); ``threshold``, when
+    given, overrides their suppression threshold."""
     check_term(term)
     edition = check_edition(audience)
-    threshold = check_threshold(threshold)
     data, reports = Path(data), Path(reports)
+    settings = _settings_for(data, threshold, settings)
+    threshold = check_threshold(settings.threshold)
     staging = staging_dir(reports, term, edition, os.getpid())
-    planned = plan(term, data, reports, initiatives, edition, threshold, notebooks, staging)
+    planned = plan(
+        term, data, reports, initiatives, edition, threshold, notebooks, staging, settings=settings
+    )
     with RunLock(lock_file(reports, term)):
         try:
-            return _run_locked(term, data, reports, edition, threshold, planned, jobs, pdf)
+            return _run_locked(
+                term, data, reports, edition, threshold, planned, jobs, pdf, settings=settings
+            )
         except KeyboardInterrupt as interrupt:
             with _sigint_ignored():  # a second Ctrl-C must not stop the tidying up
                 _end_children()
@@ -453,6 +499,8 @@ def _run_locked(
     planned: list[Job],
     jobs: int | None,
     pdf: bool,
+    *,
+    settings: Settings | None = None,
 ) -> TermOutcome:
     term_root = reports_dir(reports, term)
     staging = staging_dir(reports, term, edition, os.getpid())
@@ -488,8 +536,9 @@ def _run_locked(
     staging.mkdir(parents=True)
     try:
         return _build_and_publish(
-            term, data, reports, edition, threshold, planned, jobs, pdf, problems, meta, staging
-        )
+            term, data, reports, edition, threshold, planned, jobs, pdf, problems, meta, staging,
+            partnership=settings.partnership if settings is not None else "", settings=settings,
+        )  # fmt: skip
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # only left if something went wrong
 
@@ -506,6 +555,9 @@ def _build_and_publish(
     problems: list[TermProblem],
     meta: dict[str, object],
     staging: Path,
+    *,
+    partnership: str = "",
+    settings: Settings | None = None,
 ) -> TermOutcome:
     from dspl_eval.index import write_index, write_summary_xlsx
 
@@ -518,7 +570,7 @@ def _build_and_publish(
     processed = processed_dir(data, term)
     summary_xlsx = write_summary_xlsx(
         staging / "summary.xlsx", term, results, edition, threshold=threshold, meta=meta,
-        processed=processed,
+        processed=processed, partnership=partnership,
     )  # fmt: skip
     pdf_failures = _write_pdfs([r.html for r in results if r.ok and r.html]) if pdf else []
     outcome = TermOutcome(
@@ -538,6 +590,7 @@ def _build_and_publish(
             meta=meta,
             reasons=_public_reasons(outcome),
             ready=outcome.ready,
+            partnership=partnership,
         )
 
     index()
@@ -550,6 +603,8 @@ def _build_and_publish(
             outcome.pdf_failures += failed
             (staging / "index.pdf").unlink(missing_ok=True)
             index()  # no longer "Ready to send"
+    if edition == "analyst":  # the returns tracker and each school's feedback, in the pack
+        _analyst_extras(term, data, staging, settings)
     target = edition_dir(reports, term, edition)
     kept = unpublished_dir(reports, term, edition)
     if edition == "commissioner" and not outcome.audit_passed:
@@ -641,7 +696,14 @@ def _publish(staging: Path, target: Path) -> None:
     aside = target.with_name(f".old-{target.name}-{os.getpid()}")
     shutil.rmtree(aside, ignore_errors=True)
     if target.exists():
-        os.replace(target, aside)
+        try:
+            os.replace(target, aside)
+        except PermissionError as error:  # Windows: a file in the pack is open (Excel)
+            raise DsplEvalError(
+                f"cannot replace the pack in {target.name}: a file in it is open in another "
+                f"program ({error.filename or 'e.g. summary.xlsx in Excel'}); close it and "
+                "run again (nothing was published: the pack there is unchanged)"
+            ) from None
     try:
         os.replace(staging, target)
     except BaseException:
@@ -889,7 +951,15 @@ def _warn_old_layout(term_root: Path) -> None:
 
 
 def _execute_all(planned: list[Job], workers: int) -> list[JobResult]:
-    """Run the jobs, ``workers`` at a time, saying which is running, done or failed."""
+    """Run the jobs, ``workers`` at a time, saying which is running, done or failed.
+
+    Each worker process keeps one warm kernel for the notebooks it runs
+    (:mod:`dspl_eval.kernels`); it ends with the worker (the pool is shut down at the end)
+    or, with one worker, when the jobs are done. On Ctrl-C every process below this one,
+    kernels included, is ended at once.
+    """
+    from dspl_eval import kernels
+
     results: dict[str, JobResult] = {}
     waiting = [job.initiative for job in planned]
 
@@ -899,10 +969,14 @@ def _execute_all(planned: list[Job], workers: int) -> list[JobResult]:
         del waiting[:count]
 
     if workers == 1:
-        with _kernels_end_on_interrupt():
-            for job in planned:
-                started(1)
-                results[job.initiative] = _report_progress(execute(job))
+        try:
+            with _kernels_end_on_interrupt():
+                for job in planned:
+                    started(1)
+                    results[job.initiative] = _report_progress(execute(job))
+        finally:
+            with _sigint_ignored():
+                kernels.shutdown()
         return [results[j.initiative] for j in planned]
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
     try:
@@ -1035,6 +1109,414 @@ def _write_pdfs(pages: list[Path]) -> list[str]:
     return failures
 
 
+# ----------------------------------------------------------------------------- the year
+
+
+def run_year(
+    year: str,
+    data: Path = Path("data"),
+    reports: Path = Path("reports"),
+    initiatives: list[str] | None = None,
+    jobs: int | None = None,
+    audience: str = "commissioner",
+    pdf: bool = False,
+    threshold: int | None = None,
+    notebooks: Path | None = None,
+    settings: Settings | None = None,
+) -> TermOutcome:
+    """Build and publish ``reports/<year>/<audience>/`` (e.g. ``reports/2023-24/``): the
+    same notebooks run on the year's data (:func:`dspl_eval.year.build`: each person once,
+    from the earliest baseline to the latest follow-up), with the same staging, audit and
+    publishing as :func:`run_term`, and a page of trends across the terms.
+
+    The commissioner edition's gates start from every set of people the term packs
+    published (their ledgers, in year ids), so no year figure can be subtracted from a
+    term figure to reveal a small group. A term pack without a ledger, or notebooks that
+    do not take the known sets, make the year pack NOT READY (said on its index).
+    """
+    from dspl_eval import year as years
+
+    years.check_year(year)
+    edition = check_edition(audience)
+    data, reports = Path(data), Path(reports)
+    settings = _settings_for(data, threshold, settings)
+    threshold = check_threshold(settings.threshold)
+    root = Path(reports) / year
+    staging = root / f".staging-{edition}-{os.getpid()}"
+    for key in initiatives or ():
+        get(key)
+    if initiatives:
+        requested = list(initiatives)
+    else:  # every initiative with data in some term of the year
+        terms = years.terms_of(year)
+        requested = [
+            key
+            for key in INITIATIVES
+            if any((processed_dir(data, t) / f"{key}.parquet").is_file() for t in terms)
+        ] or list(INITIATIVES)
+    with RunLock(root / ".dspl-eval.lock"):
+        try:
+            return _run_year_locked(
+                year, data, reports, requested, edition, threshold, jobs, pdf, notebooks, settings
+            )
+        except KeyboardInterrupt as interrupt:
+            with _sigint_ignored():
+                _end_children()
+                shutil.rmtree(staging, ignore_errors=True)
+            if isinstance(interrupt, RunInterrupted):
+                raise
+            raise RunInterrupted(
+                f"interrupted: nothing was published for {year}", term=year
+            ) from None
+
+
+def _plan_year(
+    year: str,
+    data: Path,
+    work: Path,
+    staging: Path,
+    requested: list[str],
+    edition: str,
+    threshold: int,
+    notebooks: Path | None,
+    fingerprint: str,
+    settings: Settings | None = None,
+) -> list[Job]:
+    """The year's jobs, checked as :func:`plan` checks a term's (notebook present,
+    parameters declared). ``ledger_path`` and ``known_sets_path`` are passed to notebooks
+    that declare them."""
+    notebooks = Path(notebooks or NOTEBOOKS_DIR)
+    planned = []
+    for key in requested:
+        notebook = notebooks / f"{key}.ipynb"
+        if not notebook.is_file():
+            raise ConfigError(f"no notebook for {key}: {notebook} does not exist")
+        try:
+            declared = papermill.inspect_notebook(str(notebook))
+        except Exception as error:
+            raise ConfigError(
+                f"{notebook.name} cannot be inspected: {_first_line(str(error))}"
+            ) from None
+        parameters: dict[str, object] = {
+            "term": year,
+            "data_dir": str(Path(data).resolve()),
+            "audience": edition,
+            "suppression_threshold": threshold,
+        }
+        unknown = sorted(set(parameters) - set(declared))
+        if unknown:
+            raise ConfigError(
+                f"{notebook.name}: its parameters cell does not declare {', '.join(unknown)} "
+                f"(declared: {', '.join(declared) or 'nothing'})"
+            )
+        optional = {
+            "ledger_path": str((work / f"{key}.ledger.json").resolve()),
+            "known_sets_path": str((work / f"{key}.known.json").resolve()),
+        }
+        if "settings" in declared and settings is not None:
+            parameters["settings"] = settings.to_parameters()
+        if edition != "commissioner":  # the analyst edition's gate issues everything
+            optional.pop("known_sets_path")
+        needs = {"ledger_path": "ledger", "known_sets_path": "known"}
+        parameters.update(
+            {k: v for k, v in optional.items() if k in declared and _gate_has(needs[k])}
+        )
+        metadata = {
+            "edition": edition,
+            "term": year,
+            "threshold": threshold,
+            "initiative": key,
+            "data_fingerprint": fingerprint,
+        }
+        planned.append(
+            Job(key, notebook, work / f"{key}.ipynb", staging / f"{key}.html", parameters, metadata)
+        )
+    return planned
+
+
+def _gate_has(method: str) -> bool:
+    """Whether the disclosure gate has ``method`` (``ledger``, ``known``): notebooks are
+    only asked to write or read sets of people when it does."""
+    from dspl_eval.gate import Gate
+
+    return callable(getattr(Gate, method, None))
+
+
+def _year_problems(data: Path, built, requested: list[str]) -> list[TermProblem]:
+    """What keeps a year pack from being complete: terms not ingested, and the terms'
+    returns that could not be read (each named as the term check names it)."""
+    problems = []
+    for term in built.missing:
+        problems.append(
+            TermProblem(
+                "term-missing",
+                f"{term}: not ingested, so the year {built.year} is incomplete (run "
+                f"`dspl-eval ingest --term {term}` when its returns are in)",
+                f"The {term.rsplit('-', 1)[1]} term is not in this year's figures yet.",
+            )
+        )
+    for term in built.terms:
+        problems += check_ingested(data, term, requested)
+    return problems
+
+
+def _run_year_locked(
+    year: str,
+    data: Path,
+    reports: Path,
+    requested: list[str],
+    edition: str,
+    threshold: int,
+    jobs: int | None,
+    pdf: bool,
+    notebooks: Path | None,
+    settings: Settings | None = None,
+) -> TermOutcome:
+    from dspl_eval import year as years
+
+    root = Path(reports) / year
+    staging = root / f".staging-{edition}-{os.getpid()}"
+    work = root / "work" / edition
+    built = years.build(data, year, requested)
+    for note in built.notes:
+        _say(f"  note: {note}")
+    problems = _year_problems(data, built, requested)
+    _say_problems(year, problems)
+    fingerprint = years.fingerprint(data, year)
+    planned = _plan_year(
+        year, data, work, staging, requested, edition, threshold, notebooks, fingerprint, settings
+    )
+    work.mkdir(parents=True, exist_ok=True)
+    if edition == "commissioner":
+        problems += _write_known_sets(data, reports, year, built.terms, planned, work)
+    meta = {
+        "edition": edition,
+        "term": year,
+        "threshold": threshold,
+        "initiative": "index",
+        "data_fingerprint": fingerprint,
+    }
+    _tidy(root, edition)
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        return _build_and_publish_year(
+            year, built, data, reports, edition, threshold, planned, jobs, pdf, problems, meta,
+            staging,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_known_sets(
+    data: Path, reports: Path, year: str, terms: list[str], planned: list[Job], work: Path
+) -> list[TermProblem]:
+    """Each year report's known sets (the term packs' published sets, in year ids), and
+    the problems that leave a year figure unchecked against a term figure."""
+    from dspl_eval import year as years
+
+    problems = []
+    for job in planned:
+        key = job.initiative
+        known = years.known_sets(data, reports, terms, key, "commissioner")
+        years.write_sets(work / f"{key}.known.json", known.sets)
+        title = INITIATIVES[key].title
+        if "known_sets_path" not in job.parameters:
+            problems.append(
+                TermProblem(
+                    "year-unchecked",
+                    f"{job.notebook.name} does not take known_sets_path: its year figures "
+                    "are not checked against the term packs' figures",
+                    f"{title}: the year's figures were not checked against the term reports' "
+                    "figures, so they could let a small group be worked out by subtraction.",
+                    key,
+                )
+            )
+        for term in known.missing:
+            problems.append(
+                TermProblem(
+                    "no-ledger",
+                    f"{term}: the {key} report left no record of what it published "
+                    f"({years.ledger_path(reports, term, 'commissioner', key)}); run the term "
+                    "again, then the year",
+                    f"{title}: the year's figures could not be checked against the {term} "
+                    "report's figures; the term must be run again first.",
+                    key,
+                )
+            )
+    return problems
+
+
+def _build_and_publish_year(
+    year: str,
+    built,
+    data: Path,
+    reports: Path,
+    edition: str,
+    threshold: int,
+    planned: list[Job],
+    jobs: int | None,
+    pdf: bool,
+    problems: list[TermProblem],
+    meta: dict[str, object],
+    staging: Path,
+) -> TermOutcome:
+    """As :func:`_build_and_publish`, for the year's folders, with the trends page."""
+    from dspl_eval.index import write_index, write_summary_xlsx
+
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(planned)))
+    _say(
+        f"{year}: running {', '.join(j.initiative for j in planned)} on the year's data for "
+        f"the {edition} edition (suppression threshold {threshold}; {workers} worker"
+        f"{'s' if workers > 1 else ''})"
+    )
+    results = _execute_all(planned, workers)
+    processed = built.folder
+    summary_xlsx = write_summary_xlsx(
+        staging / "summary.xlsx", year, results, edition, threshold=threshold, meta=meta,
+        processed=processed,
+    )  # fmt: skip
+    problems = problems + _year_extras(year, built, data, reports, edition, threshold, staging)
+    pdf_failures = _write_pdfs([r.html for r in results if r.ok and r.html]) if pdf else []
+    outcome = TermOutcome(
+        year, results, None, summary_xlsx, None, [], edition, threshold, problems, pdf_failures
+    )
+
+    def index() -> Path:
+        return write_index(
+            staging / "index.html", year, results, processed, edition, outcome.audit_passed,
+            outcome.audit_findings, threshold=threshold, meta=meta,
+            reasons=_public_reasons(outcome), ready=outcome.ready,
+        )  # fmt: skip
+
+    index()
+    if edition == "commissioner":
+        outcome.audit_passed, outcome.audit_findings = _audit_year(
+            staging, data, year, built.terms, threshold
+        )
+        index()
+    if pdf:
+        failed = _write_pdfs([staging / "index.html"])
+        if failed:
+            outcome.pdf_failures += failed
+            (staging / "index.pdf").unlink(missing_ok=True)
+            index()
+    root = Path(reports) / year
+    target = root / edition
+    kept = root / f"unpublished-{edition}"
+    if edition == "commissioner" and not outcome.audit_passed:
+        shutil.rmtree(kept, ignore_errors=True)
+        os.replace(staging, kept)
+        outcome.unpublished = kept
+        outcome.index = kept / "index.html"
+        outcome.summary_xlsx = kept / "summary.xlsx"
+        _say(
+            f"{year}: NOT PUBLISHED — the privacy audit found {len(outcome.audit_findings)} "
+            f"problem(s). The pack is kept for inspection in {kept}:"
+        )
+        for finding in outcome.audit_findings:
+            _say(f"  {finding}")
+        return _relocated(outcome, staging, kept)
+    with _interrupt_deferred() as deferred:
+        _publish(staging, target)
+    if deferred.pending:
+        raise RunInterrupted(
+            f"interrupted: the new pack had just been published to {target}", term=year
+        )
+    shutil.rmtree(kept, ignore_errors=True)
+    outcome.pack = target
+    outcome.index = target / "index.html"
+    outcome.summary_xlsx = target / "summary.xlsx"
+    outcome = _relocated(outcome, staging, target)
+    if outcome.ready:
+        _say(f"{year}: Ready to send — {target} (open {outcome.index})")
+    elif edition == "analyst":
+        state = "" if outcome.complete else " (INCOMPLETE: see the problems above)"
+        _say(f"{year}: analyst edition written to {target}{state} — not for circulation")
+    else:
+        _say(f"{year}: NOT READY to send — published to {target}, but:")
+        for line in _terminal_reasons(outcome):
+            _say(f"  {line}")
+    return outcome
+
+
+def _year_extras(
+    year: str, built, data: Path, reports: Path, edition: str, threshold: int, staging: Path
+) -> list[TermProblem]:
+    """The year pack's pages across terms (trends; the returns tracker in the analyst
+    edition). A page that cannot be built is a problem, never a crash."""
+    from dspl_eval import tracker, trends
+
+    problems = []
+    if edition == "analyst":
+        try:
+            tracker.write_page(
+                staging / "tracker.html", data, built.terms, edition, threshold, year,
+                years_fingerprint(data, year),
+            )  # fmt: skip
+        except Exception as error:
+            problems.append(
+                TermProblem(
+                    "tracker",
+                    f"{year}: returns tracker not written: {error}",
+                    "The returns tracker could not be built.",
+                )
+            )
+    try:
+        trends.write_page(staging / "trends.html", year, data, reports, edition, threshold)
+    except Exception as error:  # the reports stand without it; say so
+        _say(f"  trends page not written: {type(error).__name__}: {_first_line(str(error))}")
+        problems.append(
+            TermProblem(
+                "trends",
+                f"{year}: trends page not written: {error}",
+                "The page of trends across terms could not be built.",
+            )
+        )
+    return problems
+
+
+def _analyst_extras(term: str, data: Path, pack: Path, settings: Settings | None) -> None:
+    """Into an analyst pack of a term (its staging folder): the returns tracker
+    (``tracker.html``) and one feedback workbook per school (``feedback/<school>/``)."""
+    from dspl_eval import feedback, tracker
+
+    threshold = settings.threshold if settings is not None else 5
+    tracker.write_page(
+        pack / "tracker.html", data, [term], "analyst", threshold, term,
+        data_fingerprint(data, term), settings,
+    )  # fmt: skip
+    written = feedback.write_term(pack / "feedback", data, term, threshold, settings)
+    _say(f"{term}: returns tracker and {len(written)} feedback workbook(s) for the analyst pack")
+
+
+def years_fingerprint(data: Path, year: str) -> str:
+    """SHA-256 of ``processed/<year>/validation.json`` ("" when there is none)."""
+    from dspl_eval.year import fingerprint
+
+    return fingerprint(data, year)
+
+
+def _audit_year(
+    folder: Path, data: Path, year: str, terms: list[str], threshold: int
+) -> tuple[bool, list[str]]:
+    """The privacy audit of a year pack, then the send-pack check against the raw file
+    names of every term of the year (fail closed)."""
+    from dspl_eval.audit import audit_reports
+
+    try:
+        outcome = audit_reports(folder, data, terms=(year,), threshold=threshold)
+    except Exception as error:
+        return False, [f"the privacy audit could not run: {type(error).__name__}: {error}"]
+    findings = [str(f) for f in outcome.findings]
+    if not findings and not outcome.passed:
+        findings.append(f"the audit did not pass: {'; '.join(map(str, outcome.notes))}")
+    if not findings:
+        for term in terms:
+            findings += pack_findings(folder, data, term)
+    return not findings, findings
+
+
 def run_demo(
     data: Path = Path("data/demo"),
     reports: Path = Path("reports/demo"),
@@ -1042,12 +1524,14 @@ def run_demo(
     scale: int = 1,
     jobs: int | None = None,
     run_reports: bool = True,
-    threshold: int = 5,
+    threshold: int | None = None,
+    settings: Settings | None = None,
 ) -> int:
-    """Write the synthetic returns, ingest and run every demo term; print the newest index."""
+    """Write the synthetic returns, ingest and run every demo term; print the newest index.
+    ``settings`` default to ``<data>/dspl-eval.toml`` (``threshold`` overrides theirs)."""
     from dspl_eval.synth import DEMO_TERMS, write_demo
 
-    threshold = check_threshold(threshold)
+    settings = _settings_for(Path(data), threshold, settings)
     started = time.perf_counter()
     write_demo(Path(data), seed=seed, scale=scale)
     _say(f"demo returns written to {data}/raw (synthetic; pseudonymised with the DEMO key)")
@@ -1064,9 +1548,31 @@ def run_demo(
         if ingested.failed:
             code = 1
         if run_reports:
-            outcome = run_term(term, Path(data), Path(reports), jobs=jobs, threshold=threshold)
+            outcome = run_term(term, Path(data), Path(reports), jobs=jobs, settings=settings)
             code = max(code, outcome.exit_code)
             newest = outcome.index or newest
+            analyst = run_term(
+                term, Path(data), Path(reports), jobs=jobs, audience="analyst", settings=settings
+            )
+            code = max(code, analyst.exit_code)
+    if run_reports:
+        from dspl_eval import frontpage
+        from dspl_eval.year import year_of
+
+        year = year_of(DEMO_TERMS[-1])
+        for edition in ("commissioner", "analyst"):
+            outcome = run_year(
+                year, Path(data), Path(reports), jobs=jobs, audience=edition, settings=settings
+            )
+            code = max(code, outcome.exit_code)
+        front, findings = frontpage.write(Path(data), Path(reports), settings.threshold)
+        if front is None:
+            code = 1
+            _say(f"front page NOT PUBLISHED — the privacy audit found {len(findings)} problem(s):")
+            for finding in findings:
+                _say(f"  {finding}")
+        else:
+            _say(f"front page across terms: {front.resolve()}")
     took = time.perf_counter() - started
     if newest is not None:
         _say(f"done in {took:.0f} s. Open the newest report index: {newest.resolve()}")

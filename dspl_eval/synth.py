@@ -8,11 +8,17 @@ birth that ingestion must drop, and a handful of genuinely invalid and duplicate
 Everything it planted is listed in the returned :class:`DemoManifest`, so tests can check
 ingestion row by row.
 
+Everything comes from the initiative definitions (``dspl_eval.initiatives``): header
+spellings from names, aliases and declared pairs; category values from allowed values and
+synonyms; out-of-range values from the declared ranges; unreadable values from the kinds;
+date-order errors from the rules. The only per-initiative code is the demo model declared
+beside each definition (``DEMO = DemoModel(...)``): who returns, how values are drawn,
+what changes before→after and a cost line. An initiative without one gets plain
+no-change data; a broken one is a ConfigError naming what is wrong.
+
 The data are fictional (schools, names, UPNs) and the effects are realistic rather than
-real: EBSA attendance rises from about 58% to 85%, SDQ total difficulties fall by about
-3 points, Boxall developmental scores rise by about 15, teachers' confidence rises by about
-one Likert point, and some children get worse. Output is deterministic for a seed: CSV
-files and workbooks are byte-identical from run to run.
+real. Output is deterministic for a seed: CSV files and workbooks are byte-identical from
+run to run.
 """
 
 from __future__ import annotations
@@ -20,10 +26,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import re
 import shutil
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +41,16 @@ from openpyxl.styles import Font
 from stdnum.gb import upn as stdnum_upn
 
 from dspl_eval.errors import ConfigError
-from dspl_eval.initiatives import INITIATIVES
-from dspl_eval.initiatives.base import DROPPED_HEADERS, normalise_header
+from dspl_eval.initiatives import DEMOS, INITIATIVES
+from dspl_eval.initiatives.base import (
+    DROPPED_HEADERS,
+    Column,
+    CostLine,
+    DemoModel,
+    DemoReturn,
+    Initiative,
+    normalise_header,
+)
 from dspl_eval.paths import DEMO_MARKER, check_term
 
 DEMO_TERMS = ("2023-24-autumn", "2023-24-spring", "2023-24-summer")
@@ -108,7 +123,6 @@ _SURNAMES = (
     "Crowthorne", "Dimbleby-Fox", "Elderkin", "Fotheringay", "Gostelow", "Hebblethwaite",
     "Ironmonger", "O'Flaherty", "Brontë-Hale", "Müller-Grey", "Ferrández", "Thackeray",
 )  # fmt: skip
-_TEACHER_TITLES = ("Ms", "Mr", "Mrs", "Miss", "Dr")
 _CANARY_FIRST, _CANARY_SURNAME = CANARY.split()
 
 _NOTES = (
@@ -120,45 +134,6 @@ _NOTES = (
 # Local authority numbers stdnum knows (mostly Kent, 886, as in a DSPL area).
 _LA_NUMBERS = (886, 886, 886, 886, 886, 887, 888, 212, 919)
 
-
-@dataclass(frozen=True)
-class _School:
-    name: str
-    phase: tuple[int, int]  # youngest, oldest year group
-    file_name: str
-
-
-_NURTURE_SCHOOLS = (
-    _School("Oakfield Primary", (1, 4), "Oakfield Primary"),
-    _School("Hollybrook Primary", (0, 3), "Hollybrook Primary"),
-    _School("Larkrise Community Primary", (1, 5), "Larkrise CP"),
-    _School("St Thérèse’s Catholic Primary", (1, 4), "St Therese Catholic Primary"),
-    _School("Marshgate Infant School", (0, 2), "Marshgate Infants"),
-)
-_NURTURE_GROUPS = ("Rainbow Room", "The Nest", "Sunflower Group", "The Hive", "Acorn Room")
-_NURTURE_SPW = (5, 4, 8, 2.5, 5)
-_ELSA_SCHOOLS = (
-    _School("Barnwell Academy", (7, 11), "Barnwell Academy"),
-    _School("Kestrel Way Junior School", (3, 6), "Kestrel Way Juniors"),
-    _School("Fennick Lane Primary", (0, 6), "Fennick Lane Primary"),
-    _School("Wyvern Academy", (7, 11), "Wyvern Academy"),
-    _School("Bramblecote Primary", (1, 6), "Bramblecote Primary"),
-)
-_EBSA_SCHOOLS = (
-    _School("Thornbury High School", (7, 11), "Thornbury High"),
-    _School("Ashcombe School", (7, 11), "Ashcombe School"),
-    _School("Riverside Community College", (7, 11), "Riverside CC"),
-)
-_EBSA_SERVICE_SCHOOLS = (
-    _School("Highcliffe Grammar", (7, 11), ""),
-    _School("Barnwell Academy", (7, 11), ""),
-    _School("Wyvern Academy", (7, 11), ""),
-    _School("Oakfield Primary", (5, 6), ""),
-    _School("Fennick Lane Primary", (5, 6), ""),
-)
-_ALL_SCHOOLS = tuple(
-    s.name for s in (*_NURTURE_SCHOOLS, *_ELSA_SCHOOLS, *_EBSA_SCHOOLS, *_EBSA_SERVICE_SCHOOLS)
-)
 
 # ----------------------------------------------------------------------------- manifest
 
@@ -392,44 +367,6 @@ def _dob(rng: np.random.Generator, year_group: int, academic_year: int) -> dt.da
     return first + dt.timedelta(days=int(rng.integers(0, 365)))
 
 
-def _new_children(
-    world: _World,
-    rng: np.random.Generator,
-    n: int,
-    schools: Sequence[_School],
-    term: _Term,
-    ref_prefix: str | None = None,
-) -> list[_Person]:
-    """``n`` new children spread over ``schools`` (one school → all there)."""
-    which = rng.integers(0, len(schools), n)
-    sexes = rng.choice(["male", "female"], n, p=[0.6, 0.4])
-    sens = rng.choice(["none", "SEN support", "EHC plan"], n, p=[0.45, 0.45, 0.10])
-    firsts = rng.integers(0, len(_FIRST_NAMES), n)
-    surnames = rng.integers(0, len(_SURNAMES), n)
-    people = []
-    for i in range(n):
-        school = schools[int(which[i])]
-        year = int(rng.integers(school.phase[0], school.phase[1] + 1))
-        if ref_prefix:
-            count = world.ref_counter.get(ref_prefix, 0) + 1
-            world.ref_counter[ref_prefix] = count
-            ident = f"{ref_prefix}-{count:03d}"
-        else:
-            ident = make_upn(rng, term.academic_year - year, world.used_ids)
-        person = _Person(
-            ident=ident,
-            school=school.name,
-            first=_FIRST_NAMES[int(firsts[i])],
-            surname=_SURNAMES[int(surnames[i])],
-            year_group=year,
-            sex=str(sexes[i]),
-            sen=str(sens[i]),
-            dob=_dob(rng, year, term.academic_year),
-        )
-        people.append(person)
-    return people
-
-
 def _days(rng: np.random.Generator, low: int, high: int) -> dt.timedelta:
     return dt.timedelta(days=int(rng.integers(low, high + 1)))
 
@@ -453,17 +390,20 @@ def _percent(possible: int | None, attended: int | None) -> float | None:
     return round(100 * attended / possible, 1)
 
 
-def _identity_record(person: _Person) -> dict[str, object]:
-    return {
-        "upn": person.ident if not person.ident[0].isdigit() and len(person.ident) == 13 else None,
-        "school": person.school,
-        "year_group": person.year_group,
-        "sex": person.sex,
-        "sen_status": person.sen,
-        FIRST_NAME: person.first,
-        SURNAME: person.surname,
-        DOB: person.dob,
-    }
+def _identity_record(person: _Person, ini: Initiative) -> dict[str, object]:
+    """The identity columns of ``ini`` for ``person`` (and the names written beside them)."""
+    names = set(ini.names)
+    is_upn = len(person.ident) == 13 and not person.ident[0].isdigit() and "-" not in person.ident
+    record: dict[str, object] = {}
+    if "upn" in names:
+        record["upn"] = person.ident if is_upn else None
+    for ref in (n for n in ini.identifiers if n != "upn" and n in names):
+        record[ref] = None if is_upn else person.ident
+    values = {"school": person.school, "year_group": person.year_group, "sex": person.sex,
+              "sen_status": person.sen}  # fmt: skip
+    record |= {k: v for k, v in values.items() if k in names}
+    record |= {FIRST_NAME: person.first, SURNAME: person.surname, DOB: person.dob}
+    return record
 
 
 # ----------------------------------------------------------------------------- drafts
@@ -473,7 +413,7 @@ def _identity_record(person: _Person) -> dict[str, object]:
 class _Draft:
     """One return before styling: canonical records plus spare valid records to spoil."""
 
-    initiative: str
+    ini: Initiative
     term: _Term
     stem: str
     fmt: str  # xlsx | csv
@@ -486,576 +426,466 @@ class _Draft:
     delimiter: str = ","
     position: int = 0  # which file of the initiative this is (drives layout variety)
 
+    @property
+    def initiative(self) -> str:
+        return self.ini.key
 
-# ----------------------------------------------------------------------------- nurture
-
-
-def _nurture_child_state(rng: np.random.Generator, joined: dt.date, terms_in: int) -> dict:
-    dev_pre = float(np.clip(rng.normal(70, 18), 5, 125))
-    diag_pre = float(np.clip(rng.normal(55, 18), 5, 125))
-    return {
-        "joined": joined,
-        "terms_in": terms_in,
-        "placement": int(rng.choice([1, 2, 3], p=[0.35, 0.45, 0.2])) + terms_in,
-        "dev_pre": round(dev_pre),
-        "diag_pre": round(diag_pre),
-        "dev_gain": float(rng.normal(15, 12)),
-        "diag_drop": float(rng.normal(12, 12)),
-        "shares": (
-            float(np.clip(rng.normal(18 / 34, 0.04), 0.3, 0.7)),
-            *rng.dirichlet([60, 110, 170]),
-        ),
-        "att_rate": float(np.clip(rng.normal(87, 7), 40, 100)),
-        "susp_rate": float(rng.gamma(0.5, 0.6)),
-        "returns": bool(rng.random() < 0.9),
-    }
+    def kind(self, meaning: str) -> str | None:
+        """The kind of a canonical column (None for pseudo-columns)."""
+        return _kinds(self.ini).get(meaning)
 
 
-def _nurture_record(
-    rng: np.random.Generator, child: _Person, term: _Term, spw: float, group: str
-) -> dict:
-    s = child.state
-    s["terms_in"] += 1
-    leaving = s["terms_in"] >= s["placement"]
-    factor = {1: 0.8, 2: 1.0}.get(s["terms_in"], 1.15)
-    followed_up = rng.random() > 0.12
-    record = _identity_record(child)
-    record |= {
-        "group_name": group,
-        "date_joined": s["joined"],
-        "date_left": None,
-        "sessions_per_week": spw,
-        "returned_full_time": False,
-        "returned_date": None,
-        "boxall_developmental_pre": s["dev_pre"],
-        "boxall_diagnostic_pre": s["diag_pre"],
-        "boxall_developmental_post": None,
-        "boxall_diagnostic_post": None,
-    }
-    if followed_up:
-        record["boxall_developmental_post"] = int(
-            np.clip(round(s["dev_pre"] + s["dev_gain"] * factor), 0, 136)
+_MEMO: dict[tuple[int, str], tuple[object, object]] = {}
+
+
+def _memo(owner: object, name: str, make: Callable[[], object]) -> object:
+    """``make()`` once per (owner object, name): definitions are frozen, so whatever is
+    derived from one stays true while the object lives (it is kept alive here)."""
+    found = _MEMO.get((id(owner), name))
+    if found is None or found[0] is not owner:
+        found = (owner, make())
+        _MEMO[(id(owner), name)] = found
+    return found[1]
+
+
+def _kinds(ini: Initiative) -> dict[str, str]:
+    return _memo(ini, "kinds", lambda: {c.name: c.kind for c in ini.columns})  # type: ignore[return-value]
+
+
+# ----------------------------------------------------------------------------- the model
+
+#: The returns of an initiative whose demo model names none.
+_DEFAULT_RETURNS = (
+    DemoReturn("Greenhollow Primary", years=(1, 6)),
+    DemoReturn("Ashdown Academy", years=(7, 11)),
+)
+_FOLLOW_UP_AGAIN = 0.8  # a row waiting for follow-up is followed up the next term
+
+
+def _model(ini: Initiative, model: object) -> DemoModel:
+    """The demo model of ``ini`` (a no-change one for None), checked; ConfigError if bad."""
+    where = f"the demo model of {ini.key!r} (DEMO in its module)"
+    if model is None:
+        return DemoModel()
+    if not isinstance(model, DemoModel):
+        raise ConfigError(f"{where} must be a DemoModel, not {type(model).__name__}")
+    if model.effect is not None and not callable(model.effect):
+        raise ConfigError(f"{where}: effect must be a function (rng, row) -> dict, or None")
+    if model.cost is not None and not isinstance(model.cost, CostLine):
+        raise ConfigError(f"{where}: cost must be a CostLine, not {model.cost!r}")
+    if model.cost is not None and model.cost.per not in ("term", "year", "session", "person"):
+        raise ConfigError(
+            f"{where}: cost per {model.cost.per!r}: expected term/year/session/person"
         )
-        record["boxall_diagnostic_post"] = int(
-            np.clip(round(s["diag_pre"] - s["diag_drop"] * factor), 0, 136)
+    if not all(isinstance(r, DemoReturn) for r in model.returns):
+        raise ConfigError(f"{where}: returns must be DemoReturn items")
+    for low, high in [model.rows, *(r.rows for r in model.returns if r.rows)]:
+        if not (isinstance(low, int) and isinstance(high, int) and 1 <= low <= high):
+            raise ConfigError(f"{where}: rows must be (low, high) whole numbers, 1 <= low <= high")
+    for name in ("follow_up", "carry"):
+        value = getattr(model, name)
+        if not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ConfigError(f"{where}: {name} must be a share from 0 to 1, not {value!r}")
+    unknown = sorted(set(model.baseline) - set(ini.names))
+    if unknown:
+        raise ConfigError(f"{where}: baseline names no column {', '.join(unknown)}")
+    if isinstance(model.sessions, str) and model.sessions not in ini.names:
+        raise ConfigError(f"{where}: sessions names no column {model.sessions!r}")
+    return model
+
+
+def _ref_prefix(ini: Initiative, ret: DemoReturn) -> str:
+    if ret.ref_prefix:
+        return ret.ref_prefix
+    words = re.findall(r"[A-Za-z]+", ini.short or ini.key)
+    return "".join(w[0] for w in words).upper()[:3] or "REF"
+
+
+def _uses_upn(ini: Initiative, ret: DemoReturn) -> bool:
+    return "upn" in ini.identifiers and "upn" in ini.names and not ret.ref_prefix
+
+
+def _ref_column(ini: Initiative) -> str:
+    refs = [n for n in ini.identifiers if n != "upn" and n in ini.names]
+    if not refs:
+        raise ConfigError(f"{ini.key}: the demo needs a UPN or a reference identifier column")
+    return refs[0]
+
+
+def _new_people(
+    world: _World,
+    rng: np.random.Generator,
+    ini: Initiative,
+    model: DemoModel,
+    ret: DemoReturn,
+    n: int,
+    term: _Term,
+) -> list[_Person]:
+    """``n`` new people of one return (its schools, year groups and identifiers)."""
+    schools = ret.schools or (ret.name,)
+    which = rng.integers(0, len(schools), n)
+    sex_weights = model.baseline.get("sex")
+    if isinstance(sex_weights, Mapping):
+        sexes = [_weighted(rng, sex_weights) for _ in range(n)]
+    else:
+        sexes = list(rng.choice(["male", "female"], n, p=[0.6, 0.4]))
+    sens = rng.choice(["none", "SEN support", "EHC plan"], n, p=[0.45, 0.45, 0.10])
+    firsts = rng.integers(0, len(_FIRST_NAMES), n)
+    surnames = rng.integers(0, len(_SURNAMES), n)
+    people = []
+    for i in range(n):
+        year = int(rng.integers(ret.years[0], ret.years[1] + 1))
+        if _uses_upn(ini, ret):
+            ident = make_upn(rng, term.academic_year - year, world.used_ids)
+        else:
+            prefix = _ref_prefix(ini, ret)
+            count = world.ref_counter.get(prefix, 0) + 1
+            world.ref_counter[prefix] = count
+            ident = f"{prefix}-{count:03d}"
+        people.append(
+            _Person(
+                ident=ident,
+                school=schools[int(which[i])],
+                first=_FIRST_NAMES[int(firsts[i])],
+                surname=_SURNAMES[int(surnames[i])],
+                year_group=year,
+                sex=str(sexes[i]),
+                sen=str(sens[i]),
+                dob=_dob(rng, year, term.academic_year),
+            )
         )
-    for when in ("pre", "post"):
-        dev, diag = record[f"boxall_developmental_{when}"], record[f"boxall_diagnostic_{when}"]
-        org = None if dev is None else round(dev * s["shares"][0])
-        record[f"boxall_organisation_of_experience_{when}"] = org
-        record[f"boxall_internalisation_of_controls_{when}"] = None if dev is None else dev - org
-        parts = None if diag is None else _split(diag, s["shares"][1:])
-        for i, name in enumerate(
-            ("self_limiting_features", "undeveloped_behaviour", "unsupported_development")
-        ):
-            record[f"boxall_{name}_{when}"] = None if parts is None else parts[i]
-    if leaving:
-        left = term.end - _days(rng, 5, 30)
-        record["date_left"] = max(left, s["joined"] + dt.timedelta(days=14))
-        if s["returns"]:
-            record["returned_full_time"] = True
-            record["returned_date"] = record["date_left"] + _days(rng, 0, 3)
-    pb, ab = _sessions(rng, s["att_rate"] + rng.normal(0, 4))
-    record |= {"possible_sessions_before": pb, "attended_sessions_before": ab}
-    after_rate = s["att_rate"] + rng.normal(3, 6)
-    pa, aa = _sessions(rng, after_rate) if followed_up else (None, None)
-    record |= {"possible_sessions_after": pa, "attended_sessions_after": aa}
-    record["attendance_before"] = _percent(pb, ab)
-    record["attendance_after"] = _percent(pa, aa)
-    record["suspensions_before"] = int(rng.poisson(s["susp_rate"]))
-    record["suspensions_after"] = int(rng.poisson(0.5 * s["susp_rate"])) if followed_up else None
-    record["_id"] = child.ident
-    record["_leaving"] = leaving
-    return record
+    return people
 
 
-def _split(total: int, shares: Sequence[float]) -> list[int]:
-    """``total`` split in proportion to ``shares`` (largest remainders), summing exactly."""
-    raw = np.asarray(shares, dtype=float) / sum(shares) * total
-    parts = np.floor(raw).astype(int)
-    for i in np.argsort(raw - parts)[::-1][: total - int(parts.sum())]:
-        parts[i] += 1
-    return [int(p) for p in parts]
+def _weighted(rng: np.random.Generator, weights: Mapping[str, float]) -> str:
+    values = list(weights)
+    p = np.asarray([float(weights[v]) for v in values], dtype=float)
+    return str(values[int(rng.choice(len(values), p=p / p.sum()))])
 
 
-def _nurture_drafts(world: _World, terms: list[_Term]) -> list[_Draft]:
-    sizes = world.rng("layout", "nurture", "sizes").integers(
-        6, 13, (len(_NURTURE_SCHOOLS), len(terms))
-    )
-    groups: dict[int, list[_Person]] = {i: [] for i in range(len(_NURTURE_SCHOOLS))}
+def _drafts(world: _World, ini: Initiative, model: DemoModel, terms: list[_Term]) -> list[_Draft]:
+    """Every return of one initiative for every term: people, their rows, spare rows."""
+    returns = model.returns or _DEFAULT_RETURNS
+    layout = world.rng("layout", ini.key, "sizes")
+    sizes = [
+        layout.integers((r.rows or model.rows)[0], (r.rows or model.rows)[1] + 1, len(terms))
+        for r in returns
+    ]
+    cohorts: dict[int, list[_Person]] = {i: [] for i in range(len(returns))}
     drafts = []
     for term in terms:
-        rng = world.rng("nurture", term.index)
-        for i, school in enumerate(_NURTURE_SCHOOLS):
-            target = int(sizes[i, term.index]) * world.scale
-            staying = [c for c in groups[i] if c.state["terms_in"] < c.state["placement"]][:target]
-            fresh = _new_children(world, rng, target - len(staying) + 4, [school], term)
-            for child in fresh:
-                earlier = term.index == 0 and rng.random() < 0.4
-                joined = (
-                    dt.date(term.academic_year, int(rng.integers(1, 7)), int(rng.integers(1, 28)))
-                    if earlier
-                    else term.start + _days(rng, 0, 28)
-                )
-                child.state = _nurture_child_state(rng, joined, int(earlier))
-            new, spare = fresh[: target - len(staying)], fresh[target - len(staying) :]
-            groups[i] = staying + new
-            records = [
-                _nurture_record(rng, c, term, _NURTURE_SPW[i], _NURTURE_GROUPS[i])
-                for c in groups[i]
-            ]
+        rng = world.rng(ini.key, term.index)
+        for i, ret in enumerate(returns):
+            target = int(sizes[i][term.index]) * world.scale
+            carried = [
+                p
+                for p in cohorts[i]
+                if rng.random() < (_FOLLOW_UP_AGAIN if p.state["pending"] else model.carry)
+            ][:target]
+            fresh = _new_people(world, rng, ini, model, ret, target - len(carried) + 4, term)
+            cohort = carried + fresh[: target - len(carried)]
+            records = [_record(rng, ini, model, p, term) for p in cohort]
             spares = [
-                _nurture_record(rng, c, term, _NURTURE_SPW[i], _NURTURE_GROUPS[i]) for c in spare
+                _record(rng, ini, model, p, term, spare=True)
+                for p in fresh[len(cohort) - len(carried) :]
             ]
-            columns = _nurture_columns(i, term)
-            csv_file = school.name.startswith("St ")
+            cohorts[i] = cohort
+            uses_upn = _uses_upn(ini, ret)
             drafts.append(
                 _Draft(
-                    "nurture",
+                    ini,
                     term,
-                    f"{school.file_name} - nurture group return - {term.label}",
-                    "csv" if csv_file else "xlsx",
-                    columns,
+                    f"{ini.short} return - {ret.name} - {term.label}",
+                    ret.fmt,
+                    _file_columns(world, ini, model, ret, i, term),
                     records,
                     spares,
-                    f"{school.name}: {_NURTURE_GROUPS[i]} nurture group - {term.label}",
-                    encoding="cp1252" if csv_file else "utf-8",
-                    delimiter=";" if csv_file else ",",
+                    f"{ini.title}: {ret.name} - {term.label}",
+                    id_column="upn" if uses_upn else _ref_column(ini),
+                    encoding=ret.encoding,
+                    delimiter=ret.delimiter,
                     position=i,
                 )
             )
     return drafts
 
 
-def _nurture_columns(i: int, term: _Term) -> list[str]:
-    boxall = [f"boxall_{s}_{w}" for s in ("developmental", "diagnostic") for w in ("pre", "post")]
-    clusters = [
-        f"boxall_{c}_{w}"
-        for c in (
-            "organisation_of_experience",
-            "internalisation_of_controls",
-            "self_limiting_features",
-            "undeveloped_behaviour",
-            "unsupported_development",
+# ----------------------------------------------------------------------------- one row
+
+
+def _date_order(ini: Initiative) -> list[tuple[Column, list[str]]]:
+    """Date columns in an order that puts each after the dates it must follow (its
+    predecessors by the order rules)."""
+    return _memo(ini, "date order", lambda: _make_date_order(ini))  # type: ignore[return-value]
+
+
+def _make_date_order(ini: Initiative) -> list[tuple[Column, list[str]]]:
+    dates = [c for c in ini.columns if c.kind == "date"]
+    names = {c.name for c in dates}
+    before = {c.name: [r.first for r in ini.rules if r.kind == "order" and r.second == c.name
+                       and r.first in names] for c in dates}  # fmt: skip
+    ordered: list[Column] = []
+    placed: set[str] = set()
+    while len(ordered) < len(dates):
+        ready = [c for c in dates if c.name not in placed and set(before[c.name]) <= placed]
+        if not ready:
+            raise ConfigError(f"{ini.key}: its date order rules go round in a circle")
+        for column in ready:
+            ordered.append(column)
+            placed.add(column.name)
+    return [(c, before[c.name]) for c in ordered]
+
+
+def _draw(rng: np.random.Generator, column: Column, spec: object) -> object:
+    """One value of ``column`` drawn as the demo model's ``baseline`` says (or plainly)."""
+    kind = column.kind
+    low, high = column.minimum, column.maximum
+    if kind == "yes_no":
+        return bool(rng.random() < (float(spec) if isinstance(spec, int | float) else 0.5))
+    if kind in ("category", "sex"):
+        return (
+            _weighted(rng, spec) if isinstance(spec, Mapping) else str(rng.choice(column.allowed))
         )
-        for w in ("pre", "post")
-    ]
-    sessions = [
-        "possible_sessions_before",
-        "attended_sessions_before",
-        "possible_sessions_after",
-        "attended_sessions_after",
-    ]
-    attendance = sessions if (i + term.index) % 2 else ["attendance_before", "attendance_after"]
-    names = [NAME] if i % 2 else [FIRST_NAME, SURNAME]
-    return [
-        *names,
-        "upn",
-        DOB,
-        "school",
-        "year_group",
-        "sex",
-        "sen_status",
-        "group_name",
-        "date_joined",
-        "date_left",
-        "sessions_per_week",
-        *boxall,
-        *(clusters if i in (0, 3) else []),
-        "returned_full_time",
-        "returned_date",
-        *attendance,
-        "suspensions_before",
-        "suspensions_after",
-        NOTES,
-    ]
+    if kind == "multi":
+        weights = spec if isinstance(spec, Mapping) else dict.fromkeys(column.allowed, 1.0)
+        first = _weighted(rng, weights)
+        chosen = {first}
+        if rng.random() < 0.3 and len(weights) > 1:
+            chosen.add(_weighted(rng, {k: v for k, v in weights.items() if k != first}))
+        return "; ".join(v for v in column.allowed if v in chosen)
+    if kind in ("ordinal", "likert"):
+        if isinstance(spec, Mapping):
+            return column.level_scores()[_words(_weighted(rng, spec))]
+        if isinstance(spec, tuple):
+            return _nearest(float(rng.normal(*spec)), column.scores)
+        return int(rng.choice(column.scores))
+    if kind in ("integer", "number", "percent"):
+        if isinstance(spec, tuple):
+            value = float(rng.normal(*spec))
+        elif isinstance(spec, int | float) and not isinstance(spec, bool):
+            value = float(rng.poisson(float(spec)))
+        elif low is not None and high is not None:
+            value = float(rng.normal((low + high) / 2, (high - low) / 6))
+        else:
+            value = (low or 0) + float(rng.gamma(2, 3))
+        return value
+    if kind in ("text", "ref"):
+        return spec if isinstance(spec, str) else (column.example or column.header)
+    return None
 
 
-# ----------------------------------------------------------------------------- ELSA
+def _words(text: str) -> str:
+    return " ".join(text.strip().lower().split())
 
 
-def _elsa_state(rng: np.random.Generator, child: _Person, term: _Term, secondary: bool) -> dict:
-    start = term.start + _days(rng, 0, 28)
-    end = min(start + dt.timedelta(weeks=int(rng.integers(6, 10))), term.end - _days(rng, 7, 14))
-    ongoing = rng.random() < 0.07
-    pending = ongoing or rng.random() < 0.08
-    informant = "parent" if rng.random() < 0.2 else "teacher"
-    means = {"emotional": 5.2, "conduct": 3.4, "hyperactivity": 5.6, "peer": 3.1}
-    pre = {k: int(np.clip(round(rng.normal(m, 2.2)), 0, 10)) for k, m in means.items()}
-    pre["prosocial"] = int(np.clip(round(rng.normal(5.5, 2.2)), 0, 10))
-    response = rng.normal(0, 0.8)
-    post = {
-        k: int(np.clip(round(v - 0.9 + response + rng.normal(0, 1.1)), 0, 10))
-        for k, v in pre.items()
-        if k != "prosocial"
-    }
-    post["prosocial"] = int(np.clip(round(pre["prosocial"] + 0.6 + rng.normal(0, 1.2)), 0, 10))
-    top = 10 if informant == "parent" else 6
-    impact_pre = int(np.clip(round(rng.normal(4 if top == 10 else 2.5, 1.6)), 0, top))
-    impact_post = int(np.clip(round(impact_pre - 1 + rng.normal(0, 1.1)), 0, top))
-    rate = float(rng.gamma(0.6, 1.2)) * (1.5 if secondary else 0.6)
-    ehcp = {"EHC plan": "EHCP", "none": "none"}.get(child.sen)
-    if ehcp is None:
-        ehcp = "awaiting assessment" if rng.random() < 0.2 else "none"
-    return {
-        "start": start,
-        "end": None if ongoing else end,
-        "planned_end": end,
-        "pending": pending,
-        "informant": informant,
-        "pre": pre,
-        "post": post,
-        "impact": (impact_pre, impact_post),
-        "teacher_impact": informant == "parent" or rng.random() < 0.7,
-        "rate": rate,
-        "ehcp": ehcp,
-        "sessions": int(rng.integers(6, 13)),
-        "pex_before": bool(rng.random() < (0.03 if secondary else 0.005)),
-        "pex_after": bool(rng.random() < (0.012 if secondary else 0.0)),
-    }
+def _nearest(value: float, scores: Sequence[int]) -> int:
+    return int(min(scores, key=lambda s: (abs(s - value), s)))
 
 
-def _elsa_record(rng: np.random.Generator, child: _Person, term: _Term) -> dict:
-    s = child.state
-    followed = not s["pending"]
-    end = s["end"]
-    record = _identity_record(child)
-    record |= {
-        "ehcp_status": s["ehcp"],
-        "support_start": s["start"],
-        "support_end": end,
-        "sessions_attended": s["sessions"] if end else max(2, s["sessions"] // 2),
-        "sdq_informant": s["informant"],
-        "window_months": 6,
-        "suspensions_before": int(rng.poisson(s["rate"])),
-        "permanent_exclusion_before": s["pex_before"],
-    }
-    show_impact = s["teacher_impact"]
-    for scale in ("emotional", "conduct", "hyperactivity", "peer", "prosocial"):
-        record[f"sdq_{scale}_pre"] = s["pre"][scale]
-        record[f"sdq_{scale}_post"] = s["post"][scale] if followed else None
-    record["sdq_impact_pre"] = s["impact"][0] if show_impact else None
-    record["sdq_impact_post"] = s["impact"][1] if show_impact and followed else None
-    record["suspensions_after"] = int(rng.poisson(0.45 * s["rate"])) if followed else None
-    record["permanent_exclusion_after"] = s["pex_after"] if followed else None
-    record["follow_up_end"] = term.end if followed else None
-    record["next_suspension_date"] = None
-    if followed and record["suspensions_after"]:
-        span = max((term.end - end).days, 1)
-        record["next_suspension_date"] = end + dt.timedelta(days=int(rng.integers(1, span + 1)))
-    record["_id"] = child.ident
+def _settle(ini: Initiative, column: Column, value: object) -> object:
+    """``value`` in the column's own terms: rounded, clipped to its range, checked."""
+    where = f"demo data for {ini.key}, column {column.name}"
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    kind = column.kind
+    try:
+        if kind == "yes_no":
+            if not isinstance(value, bool | int | np.bool_ | np.integer):
+                raise TypeError
+            return bool(value)
+        if kind in ("integer", "number", "percent", "ordinal", "likert"):
+            try:
+                number = float(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise TypeError from None
+            if isinstance(value, bool) or not math.isfinite(number):
+                raise TypeError
+            if column.minimum is not None:
+                number = max(number, column.minimum)
+            if column.maximum is not None:
+                number = min(number, column.maximum)
+            if kind in ("ordinal", "likert"):
+                return _nearest(number, column.scores)
+            if kind == "integer":
+                return round(number)
+            if kind == "percent":
+                return round(number, 1)
+            span = (column.maximum or 100) - (column.minimum or 0)
+            return round(number, 1) if span <= 20 else round(number)
+        if kind == "date":
+            if isinstance(value, dt.datetime):
+                return value.date()
+            if not isinstance(value, dt.date):
+                raise TypeError
+            return value
+        if kind in ("category", "sex"):
+            if value not in column.allowed:
+                raise ValueError(f"{value!r} is not one of {', '.join(column.allowed)}")
+            return value
+        if kind == "multi":
+            values = (
+                [v.strip() for v in value.split(";")] if isinstance(value, str) else list(value)
+            )  # type: ignore[arg-type]
+            unknown = [v for v in values if v not in column.allowed]
+            if unknown:
+                raise ValueError(f"{unknown} not among {', '.join(column.allowed)}")
+            return "; ".join(v for v in column.allowed if v in values) or None
+        if kind in ("text", "ref"):
+            return str(value)
+    except ValueError as error:
+        raise ConfigError(f"{where}: {error}") from None
+    except TypeError:
+        raise ConfigError(f"{where}: {value!r} is not a value of kind {kind}") from None
+    return value
+
+
+def _record(
+    rng: np.random.Generator,
+    ini: Initiative,
+    model: DemoModel,
+    person: _Person,
+    term: _Term,
+    spare: bool = False,
+) -> dict:
+    """One row for ``person`` this term: drawn values, the model's effect, checked."""
+    state = person.state
+    carried = bool(state)
+    if not carried:
+        state["base"] = {}
+    base: dict = state["base"]
+    record = _identity_record(person, ini)
+    after_of = {p.after: p.before for p in ini.pairs}
+    for column in ini.columns:
+        if column.name in record or column.kind == "date" or column.name in after_of:
+            continue
+        if column.name not in base:
+            base[column.name] = _settle(
+                ini, column, _draw(rng, column, model.baseline.get(column.name))
+            )
+        record[column.name] = base[column.name]
+    for column, previous in _date_order(ini):
+        known = [record[p] for p in previous if record.get(p) is not None]
+        if not previous and column.name in base:
+            record[column.name] = base[column.name]
+            continue
+        if not previous:
+            value = term.start + _days(rng, -21, 21)
+            base[column.name] = value
+        elif not known or (not column.required and rng.random() < 0.1):
+            value = None
+        else:
+            start = max(max(known), term.start - dt.timedelta(days=14))
+            latest = max(start, term.end - dt.timedelta(days=3))
+            value = min(start + _days(rng, 7, 63), latest)
+        record[column.name] = value
+    for after, before in after_of.items():
+        record[after] = record.get(before)
+    for possible, attended, percent in ini.session_sets:
+        _session_pair(rng, ini, record, possible, attended, percent)
+    followed = spare or (rng.random() < model.follow_up)
+    if model.effect is not None:
+        _apply(rng, ini, model, record)
+    for possible, attended, percent in ini.session_sets:
+        _session_pair(rng, ini, record, possible, attended, percent)
+    if not followed:
+        for after in after_of:
+            record[after] = None
+    for possible, attended, percent in ini.session_sets:
+        if record.get(percent) is None:
+            record[possible] = record[attended] = None
+    _check_rules(ini, record)
+    state["pending"] = not followed
+    record["_id"] = person.ident
     return record
 
 
-def _elsa_drafts(world: _World, terms: list[_Term]) -> list[_Draft]:
-    sizes = world.rng("layout", "elsa", "sizes").integers(8, 13, (len(_ELSA_SCHOOLS), len(terms)))
-    waiting: dict[int, list[_Person]] = {i: [] for i in range(len(_ELSA_SCHOOLS))}
-    drafts = []
-    for term in terms:
-        rng = world.rng("elsa", term.index)
-        for i, school in enumerate(_ELSA_SCHOOLS):
-            target = int(sizes[i, term.index]) * world.scale
-            carried = waiting[i][:target]
-            for child in carried:  # followed up this term
-                child.state["pending"] = False
-                child.state["end"] = child.state["end"] or term.start + _days(rng, 5, 25)
-            fresh = _new_children(world, rng, target - len(carried) + 4, [school], term)
-            secondary = school.phase[0] >= 7
-            for child in fresh:
-                child.state = _elsa_state(rng, child, term, secondary)
-            if not world.canary_used and fresh:
-                fresh[0].first, fresh[0].surname = _CANARY_FIRST, _CANARY_SURNAME
-                world.canary_used = True
-            cohort = carried + fresh[: target - len(carried)]
-            records = [_elsa_record(rng, c, term) for c in cohort]
-            spares = [_elsa_record(rng, c, term) for c in fresh[target - len(carried) :]]
-            for spare in spares:  # spoil-able rows need both dates and a follow-up
-                spare["support_end"] = spare["support_end"] or spare[
-                    "support_start"
-                ] + dt.timedelta(weeks=6)
-            waiting[i] = [c for c in cohort if c.state["pending"]]
-            fmt = "csv" if i == 2 else "xlsx"
-            drafts.append(
-                _Draft(
-                    "elsa",
-                    term,
-                    f"ELSA return {school.file_name} {term.label}",
-                    fmt,
-                    _elsa_columns(i),
-                    records,
-                    spares,
-                    f"ELSA termly return - {school.name} - {term.label}",
-                    encoding="utf-8-sig" if fmt == "csv" else "utf-8",
-                    position=i,
-                )
+def _session_pair(
+    rng, ini: Initiative, record: dict, possible: str, attended: str, percent: str
+) -> None:
+    """Sessions possible and attended that give the row's percentage (two a day)."""
+    rate = record.get(percent)
+    if rate is None:
+        record[possible] = record[attended] = None
+        return
+    if record.get(possible) is not None and record.get("_rate_" + percent) == rate:
+        return
+    pb, ab = _sessions(rng, float(rate))
+    record[possible], record[attended] = pb, ab
+    record[percent] = _percent(pb, ab)
+    record["_rate_" + percent] = record[percent]
+
+
+def _apply(rng: np.random.Generator, ini: Initiative, model: DemoModel, record: dict) -> None:
+    """Run the model's effect on one row; a broken model is a ConfigError, never a crash."""
+    where = f"the demo model of {ini.key!r}"
+    try:
+        changes = model.effect(rng, dict(record))  # type: ignore[misc]
+    except Exception as error:  # a model's bug is reported as configuration
+        raise ConfigError(f"{where}: its effect failed ({type(error).__name__}: {error})") from None
+    if changes is None:
+        return
+    if not isinstance(changes, Mapping):
+        raise ConfigError(
+            f"{where}: its effect must return a dict of column -> value, not {changes!r}"
+        )
+    names = set(ini.names)
+    unknown = sorted(str(k) for k in changes if k not in names)
+    if unknown:
+        raise ConfigError(f"{where}: its effect names no column {', '.join(unknown)}")
+    for name, value in changes.items():
+        record[name] = _settle(ini, ini.column(name), value)
+
+
+def _check_rules(ini: Initiative, record: dict) -> None:
+    """Refuse rows that break the definition's own rules (a model that would plant errors
+    nobody asked for)."""
+    for rule in ini.rules:
+        first, second = record.get(rule.first), record.get(rule.second)
+        if first is not None and second is not None and first > second:
+            if rule.kind == "not_more":
+                record[rule.first] = second
+                continue
+            raise ConfigError(
+                f"the demo model of {ini.key!r} gives rows that break a rule: {rule.message} "
+                f"({rule.first} {first} after {rule.second} {second})"
             )
-    return drafts
 
 
-def _elsa_columns(i: int) -> list[str]:
-    sdq = [
-        f"sdq_{s}_{w}"
-        for w in ("pre", "post")
-        for s in ("emotional", "conduct", "hyperactivity", "peer", "prosocial")
-    ]
-    names = [NAME] if i % 2 == 0 else [FIRST_NAME, SURNAME]
-    extra = ["window_months", "next_suspension_date", "follow_up_end"] if i != 4 else []
-    return [
-        "upn",
-        *names,
-        DOB,
-        "school",
-        "year_group",
-        "sex",
-        "sen_status",
-        "ehcp_status",
-        "support_start",
-        "support_end",
-        "sessions_attended",
-        "sdq_informant",
-        *sdq,
-        "sdq_impact_pre",
-        "sdq_impact_post",
-        "suspensions_before",
-        "suspensions_after",
-        "permanent_exclusion_before",
-        "permanent_exclusion_after",
-        *extra,
-        *([NOTES] if i in (0, 3) else []),
-    ]
-
-
-# ----------------------------------------------------------------------------- EBSA
-
-
-def _ebsa_state(rng: np.random.Generator, term: _Term) -> dict:
-    referral = term.start + _days(rng, -40, 14)
-    start = max(referral + _days(rng, 7, 28), term.start + _days(rng, 0, 10))
-    end = min(start + dt.timedelta(weeks=int(rng.integers(6, 11))), term.end - _days(rng, 7, 14))
-    ongoing = rng.random() < 0.08
-    before = float(np.clip(rng.normal(58, 18), 0, 100))
-    after = float(np.clip(85 + 0.4 * (before - 58) + rng.normal(0, 14), 0, 100))
-    theta = rng.normal(0, 1)
-    pass_pre = _clip_round(35 + 12 * theta + rng.normal(0, 14, 9), 2, 99)
-    pass_post = _clip_round(pass_pre + rng.normal(8, 12, 9), 2, 99)
-    source = str(rng.choice(["school", "parent", "other"], p=[0.6, 0.3, 0.1]))
-    return {
-        "referral": referral,
-        "source": source,
-        "start": start,
-        "end": None if ongoing else end,
-        "pending": ongoing or rng.random() < 0.08,
-        "before": before,
-        "after": after,
-        "pass": (pass_pre, pass_post),
+def _file_columns(
+    world: _World, ini: Initiative, model: DemoModel, ret: DemoReturn, position: int, term: _Term
+) -> list[str]:
+    """Which columns one file has, in order: identity, names, then the definition's."""
+    rng = world.rng("columns", ini.key, position, term.index)
+    k = position + term.index
+    pupils = "upn" in ini.identifiers
+    ident = ["upn"] if _uses_upn(ini, ret) else [_ref_column(ini)]
+    if pupils:
+        names = [NAME] if k % 2 else [FIRST_NAME, SURNAME]
+        names += [DOB] if k % 3 != 1 else []
+    else:
+        names = [NAME] if position == 0 else []
+    sessions = {n for triple in ini.session_sets for n in triple[:2]}
+    percents = {triple[2] for triple in ini.session_sets}
+    drop = percents if k % 2 else sessions
+    needed = {c for o in ini.outcomes for c in o.columns} | {
+        c for s in ini.item_scales for b, a, _ in s.items for c in (b, a)
     }
-
-
-def _ebsa_record(rng: np.random.Generator, child: _Person, term: _Term) -> dict:
-    from dspl_eval.initiatives.ebsa import PASS_FACTORS
-
-    s = child.state
-    followed = not s["pending"]
-    record = _identity_record(child)
-    record |= {
-        "pupil_ref": child.ident if record["upn"] is None else None,
-        "referral_date": s["referral"],
-        "referral_source": s["source"],
-        "support_start": s["start"],
-        "support_end": s["end"],
-    }
-    pb, ab = _sessions(rng, s["before"])
-    pa, aa = _sessions(rng, s["after"]) if followed else (None, None)
-    record |= {
-        "possible_sessions_before": pb,
-        "attended_sessions_before": ab,
-        "possible_sessions_after": pa,
-        "attended_sessions_after": aa,
-        "attendance_before": _percent(pb, ab),
-        "attendance_after": _percent(pa, aa),
-    }
-    for k, factor in enumerate(PASS_FACTORS):
-        record[f"pass_{factor}_pre"] = int(s["pass"][0][k])
-        record[f"pass_{factor}_post"] = int(s["pass"][1][k]) if followed else None
-    record["_id"] = child.ident
-    return record
-
-
-def _ebsa_drafts(world: _World, terms: list[_Term]) -> list[_Draft]:
-    layout = world.rng("layout", "ebsa", "sizes")
-    sizes = np.column_stack(
-        [layout.integers(6, 10, (3, len(terms))).T, layout.integers(8, 13, len(terms))]
-    ).T
-    units: list[tuple[Sequence[_School], str | None, str]] = [
-        *(([s], None, s.file_name) for s in _EBSA_SCHOOLS),
-        (_EBSA_SERVICE_SCHOOLS, "EB", "EBSA outreach service"),
-    ]
-    waiting: dict[int, list[_Person]] = {i: [] for i in range(len(units))}
-    drafts = []
-    for term in terms:
-        rng = world.rng("ebsa", term.index)
-        for i, (schools, prefix, label) in enumerate(units):
-            target = int(sizes[i, term.index]) * world.scale
-            carried = waiting[i][:target]
-            for child in carried:
-                child.state["pending"] = False
-                child.state["end"] = child.state["end"] or term.start + _days(rng, 5, 25)
-            fresh = _new_children(world, rng, target - len(carried) + 4, schools, term, prefix)
-            for child in fresh:
-                child.state = _ebsa_state(rng, term)
-            cohort = carried + fresh[: target - len(carried)]
-            records = [_ebsa_record(rng, c, term) for c in cohort]
-            spares = [_ebsa_record(rng, c, term) for c in fresh[target - len(carried) :]]
-            for spare in spares:
-                spare["support_end"] = spare["support_end"] or spare[
-                    "support_start"
-                ] + dt.timedelta(weeks=6)
-            waiting[i] = [c for c in cohort if c.state["pending"]]
-            drafts.append(
-                _Draft(
-                    "ebsa",
-                    term,
-                    f"EBSA pilot - {label} - {term.label}",
-                    "csv" if prefix else "xlsx",
-                    _ebsa_columns(i, prefix is not None),
-                    records,
-                    spares,
-                    f"EBSA support pilot return: {label} ({term.label})",
-                    id_column="pupil_ref" if prefix else "upn",
-                    position=i,
-                )
-            )
-    return drafts
-
-
-def _ebsa_columns(i: int, service: bool) -> list[str]:
-    from dspl_eval.initiatives.ebsa import PASS_FACTORS
-
-    sessions = [
-        "possible_sessions_before",
-        "attended_sessions_before",
-        "possible_sessions_after",
-        "attended_sessions_after",
-    ]
-    attendance = ["attendance_before", "attendance_after"] if i in (2, 3) else sessions
-    pass_cols = [f"pass_{f}_{w}" for w in ("pre", "post") for f in PASS_FACTORS]
-    ident = ["pupil_ref", NAME] if service else ["upn", FIRST_NAME, SURNAME, DOB]
-    return [
-        *ident,
-        "school",
-        "year_group",
-        "sex",
-        "sen_status",
-        "referral_date",
-        "referral_source",
-        "support_start",
-        "support_end",
-        *attendance,
-        *(pass_cols if i in (0, 3) else []),
-        *([NOTES] if i != 1 else []),
-    ]
-
-
-# ----------------------------------------------------------------------------- NQT
-
-
-def _nqt_teacher(world: _World, rng: np.random.Generator, term: _Term, cohort: str) -> _Person:
-    count = world.ref_counter.get("ECT", 0) + 1
-    world.ref_counter["ECT"] = count
-    person = _Person(
-        ident=f"ECT{term.academic_year % 100}-{count:03d}",
-        school=str(rng.choice(_ALL_SCHOOLS)),
-        first=_FIRST_NAMES[int(rng.integers(0, len(_FIRST_NAMES)))],
-        surname=_SURNAMES[int(rng.integers(0, len(_SURNAMES)))],
-    )
-    theta, gain = rng.normal(0, 1), rng.normal(1.0, 0.55)
-    noise = rng.normal(0, 0.55, (2, 6))
-    understanding = float(np.clip(rng.normal(45, 15), 5, 95))
-    person.state = {
-        "title": str(rng.choice(_TEACHER_TITLES)),
-        "role": str(rng.choice(["ECT1", "ECT2", "NQT", "other"], p=[0.5, 0.3, 0.1, 0.1])),
-        "sessions": int(np.clip(rng.binomial(6, 0.82), 0, 6)),
-        "pre": _clip_round(2.8 + 0.7 * theta + noise[0], 1, 5),
-        "post": _clip_round(2.8 + 0.7 * theta + gain + noise[1], 1, 5),
-        "u_pre": round(understanding),
-        "u_post": round(
-            float(np.clip(75 + 0.5 * (understanding - 45) + rng.normal(0, 11), 5, 100))
-        ),
-        "satisfaction": str(
-            rng.choice(["just right", "too much", "too little"], p=[0.75, 0.12, 0.13])
-        ),
-        "practical": bool(rng.random() < 0.85),
-        "pending": bool(rng.random() < 0.15),
-        "cohort": cohort,
-    }
-    return person
-
-
-def _nqt_record(teacher: _Person) -> dict:
-    from dspl_eval.initiatives.nqt import CONFIDENCE_TOPICS
-
-    s = teacher.state
-    followed = not s["pending"]
-    record: dict[str, object] = {
-        "participant_ref": teacher.ident,
-        "school": teacher.school,
-        "role": s["role"],
-        "sessions_attended": s["sessions"],
-        "understanding_pre": s["u_pre"],
-        "understanding_post": s["u_post"] if followed else None,
-        "satisfaction": s["satisfaction"] if followed else None,
-        "practical_info_satisfied": s["practical"] if followed else None,
-        NAME: f"{s['title']} {teacher.first} {teacher.surname}",
-        FIRST_NAME: teacher.first,
-        SURNAME: teacher.surname,
-        "_id": teacher.ident,
-    }
-    for k, topic in enumerate(CONFIDENCE_TOPICS):
-        record[f"conf_{topic}_pre"] = int(s["pre"][k])
-        record[f"conf_{topic}_post"] = int(s["post"][k]) if followed else None
-    return record
-
-
-def _nqt_drafts(world: _World, terms: list[_Term]) -> list[_Draft]:
-    from dspl_eval.initiatives.nqt import CONFIDENCE_TOPICS
-
-    sizes = world.rng("layout", "nqt", "sizes").integers(10, 16, (2, len(terms)))
-    conf = [f"conf_{t}_{w}" for t in CONFIDENCE_TOPICS for w in ("pre", "post")]
-    drafts = []
-    for term in terms:
-        rng = world.rng("nqt", term.index)
-        for i, cohort in enumerate(("A", "B")):
-            n = int(sizes[i, term.index]) * world.scale
-            teachers = [_nqt_teacher(world, rng, term, cohort) for _ in range(n + 4)]
-            columns = [
-                "participant_ref",
-                *([NAME] if i == 0 else []),
-                "school",
-                "role",
-                "sessions_attended",
-                *conf,
-                "understanding_pre",
-                "understanding_post",
-                "satisfaction",
-                "practical_info_satisfied",
-                *([NOTES] if i == 1 else []),
-            ]
-            drafts.append(
-                _Draft(
-                    "nqt",
-                    term,
-                    f"ECT SEND programme - cohort {cohort} - {term.label}",
-                    "xlsx" if i == 0 else "csv",
-                    columns,
-                    [_nqt_record(t) for t in teachers[:n]],
-                    [_nqt_record(t) for t in teachers[n:]],
-                    f"Early-career teacher SEND programme, cohort {cohort}: pre/post questionnaire",
-                    id_column="participant_ref",
-                    encoding="utf-8-sig" if i == 1 and term.index % 2 else "utf-8",
-                    position=i,
-                )
-            )
-    return drafts
+    needed |= {r.first for r in ini.rules} | {r.second for r in ini.rules}
+    pair_in = {p.name: p.before in needed or rng.random() < 0.6 for p in ini.pairs}
+    chosen = []
+    for column in ini.columns:
+        name = column.name
+        if name in ident or column.identifying or name in drop:
+            continue
+        if column.required or name in needed or name in sessions | percents or name == "school":
+            chosen.append(name)
+        elif column.pair is not None:
+            if pair_in.get(column.pair.name, True):
+                chosen.append(name)
+        elif column.kind not in ("text", "integer", "number") or rng.random() < 0.9:
+            chosen.append(name)  # only plain extras are sometimes left out
+    notes = [NOTES] if k % 2 == 0 else []
+    return [*ident, *names, *chosen, *notes]
 
 
 # ----------------------------------------------------------------------------- styles
@@ -1117,11 +947,10 @@ def _choose_style(world: _World, draft: _Draft) -> _Style:
     xlsx = draft.fmt == "xlsx"
     dates = _XLSX_DATES if xlsx else _CSV_DATES
     percent_styles = ("fraction", "whole", "sign", "mixed") if xlsx else ("whole", "sign", "mixed")
-    percent = {g: str(rng.choice(percent_styles)) for g in ("attendance", "pass", "understanding")}
-    if draft.initiative == "ebsa" and draft.position == 2:
-        percent["attendance"] = "fraction"  # a school that formats attendance cells as 0%
-    if draft.initiative == "nqt" and not xlsx and draft.term.index == 1:
-        percent["understanding"] = "fraction"  # 0.45-style, but the whole column
+    groups = sorted({_percent_group(c.name) for c in draft.ini.columns if c.kind == "percent"})
+    percent = {g: str(rng.choice(percent_styles)) for g in groups}
+    if xlsx and draft.position == 2 and groups:
+        percent[groups[0]] = "fraction"  # a school that formats percentage cells as 0%
     date = str(rng.choice(dates))
     title = draft.title
     extra = f"Completed by: {rng.choice(['SENCo', 'Inclusion lead', 'Service manager'])}"
@@ -1154,68 +983,14 @@ def _choose_style(world: _World, draft: _Draft) -> _Style:
 
 # ----------------------------------------------------------------------------- headers
 
-_SINGLE_HEADERS: dict[str, tuple[str, ...]] = {
-    "upn": ("UPN", "Unique Pupil Number", "upn", "U.P.N."),
-    "pupil_ref": ("YP Ref", "Pupil ref", "Child ID", "Reference"),
-    "participant_ref": ("Participant ref", "Teacher ref", "Participant ID", "Ref"),
-    "school": ("School", "School Name", "SCHOOL", "School name "),
-    "year_group": ("NC Year", "Year group", "Year", "YEAR_GROUP", "NCY", "Yr"),
-    "sex": ("Gender", "Sex", "GENDER"),
-    "sen_status": ("SEN", "SEN status", "SEND status", "SEN provision"),
-    "group_name": ("Group", "Nurture group", "Group name"),
-    "date_joined": ("Date joined", "Joined", "Start date", "DATE_JOINED"),
-    "date_left": ("Date left", "Left", "End date", "Date ended"),
-    "sessions_per_week": ("Sessions per week", "Sessions a week"),
-    "returned_full_time": (
-        "Returned full time",
-        "Returned to class",
-        "Full time return",
-        "Returned full time to class",
-    ),
-    "returned_date": ("Date returned", "Returned date"),
-    "ehcp_status": ("EHCP status", "EHC Plan", "EHCP"),
-    "support_start": ("Support start", "Start date", "SUPPORT_START"),
-    "support_end": ("Support end", "End date", "SUPPORT_END"),
-    "sessions_attended": ("Sessions attended", "Number of sessions", "Sessions"),
-    "sdq_informant": ("SDQ informant", "Informant", "SDQ completed by", "Completed by"),
-    "window_months": ("Window months", "WINDOW_MONTHS", "Window (months)"),
-    "next_suspension_date": ("Next suspension date", "Next suspension"),
-    "follow_up_end": ("Follow up end", "Follow-up date", "Followed up to"),
-    "referral_date": ("Referral date", "REFERRAL_DATE", "Referral Date"),
-    "referral_source": ("Referral source", "Referred by", "Source of referral"),
-    "role": ("Role", "ROLE"),
-    "satisfaction": ("Satisfaction", "SATISFACTION"),
-    "practical_info_satisfied": (
-        "Practical info satisfied",
-        "Practical information satisfied",
-        "Practical info",
-    ),
-    NAME: ("Name", "Pupil name", "Child name"),
-    DOB: ("DOB", "Date of birth", "D.O.B"),
-    NOTES: ("Notes", "Comments", "Additional information"),
-}
-_NQT_HEADERS = {
-    "school": ("School", "School name", "SCHOOL NAME"),
-    NAME: ("Teacher name", "Participant name", "Name"),
-}
 _SPLIT_NAMES = (
     ("First name", "Surname"),
     ("Forename", "Surname"),
     ("Legal forename", "Legal surname"),
     ("First Name", "Last name"),
 )
-
-_PAIR_STEMS: dict[str, tuple[str, ...]] = {
-    "attendance": ("Attendance %", "Attendance", "Att %", "Attendance rate"),
-    "possible_sessions": ("Possible sessions", "Sessions possible"),
-    "attended_sessions": ("Attended sessions", "Sessions attended"),
-    "suspensions": ("Suspensions", "Fixed term exclusions", "FTE"),
-    "permanent_exclusion": ("Permanent exclusion", "PEx", "Perm excl"),
-    "sdq_impact": ("SDQ impact", "Impact"),
-    "boxall_developmental": ("Boxall developmental", "Developmental strands", "Developmental"),
-    "boxall_diagnostic": ("Boxall diagnostic", "Diagnostic profile", "Diagnostic"),
-    "understanding": ("Understanding", "Understanding of role"),
-}
+_DOB_HEADERS = ("DOB", "Date of birth", "D.O.B")
+_NOTES_HEADERS = ("Notes", "Comments", "Additional information")
 _PAIR_PATTERNS = (
     ("{s} pre", "{s} post"),
     ("{s} (before)", "{s} (after)"),
@@ -1226,28 +1001,24 @@ _PAIR_PATTERNS = (
 )
 
 
-def _stems(stem: str) -> tuple[str, ...]:
-    if stem in _PAIR_STEMS:
-        return _PAIR_STEMS[stem]
-    words = stem.split("_", 1)[1].replace("_", " ")
-    if stem.startswith("sdq_"):
-        return (f"SDQ {words.capitalize()}", words.capitalize())
-    if stem.startswith("pass_"):
-        return (f"PASS {words}",)
-    if stem.startswith("conf_"):
-        return (f"Confidence {words}", words.capitalize())
-    return (stem.split("_", 1)[1].replace("_", " ").capitalize(),)  # boxall clusters
+def _spelling(text: str) -> str:
+    """A header word as a person types it: first letter capital, known acronyms kept."""
+    words = text.split()
+    shout = {"sdq", "pass", "upn", "sen", "send", "ehcp", "ehc", "fte", "pe", "nc", "ncy"}
+    words = [w.upper() if w.lower() in shout else w for w in words]
+    out = " ".join(words)
+    return out[:1].upper() + out[1:]
 
 
-def header_for(initiative: str, meaning: str, style: _Style, salt: int = 0) -> str:
+def header_for(ini: Initiative, meaning: str, style: _Style, salt: int = 0) -> str:
     """The header a file writes for ``meaning`` (a canonical column or a pseudo-column).
 
+    Spellings come from the definition (the column's plain-English header, its name, its
+    aliases; for half of a declared pair, its pair's stems in a before/after pattern).
     Only spellings that the initiative's ``header_lookup()`` maps back to ``meaning`` (or
     that ingestion drops, for names and dates of birth) are ever chosen.
     """
-    options = [
-        t for t in _header_options(initiative, meaning, style) if _means(initiative, t, meaning)
-    ]
+    options = [t for t in _header_options(ini, meaning, style) if _means(ini, t, meaning)]
     text = options[(style.header_pick + salt) % len(options)] if options else meaning
     if style.casing == "upper":
         return text.upper()
@@ -1256,73 +1027,109 @@ def header_for(initiative: str, meaning: str, style: _Style, salt: int = 0) -> s
     return text
 
 
-def _header_options(initiative: str, meaning: str, style: _Style) -> list[str]:
-    table = _NQT_HEADERS if initiative == "nqt" and meaning in _NQT_HEADERS else _SINGLE_HEADERS
-    if meaning in table:
-        return list(table[meaning])
+def _header_options(ini: Initiative, meaning: str, style: _Style) -> list[str]:
     if meaning in (FIRST_NAME, SURNAME):
         return [_SPLIT_NAMES[style.header_pick % len(_SPLIT_NAMES)][meaning == SURNAME]]
-    stem, _, suffix = meaning.rpartition("_")
-    pattern = _PAIR_PATTERNS[style.pair][suffix in ("post", "after")]
-    stems = _stems(stem)
-    chosen = stems[style.header_pick % len(stems)]
-    ordered = [chosen, *(s for s in stems if s != chosen)]
-    return [
-        pattern.format(s=s, S=s.replace("%", "").strip().upper().replace(" ", "_")) for s in ordered
-    ][:1]
+    if meaning == NAME:
+        return ["Name", f"{ini.person.capitalize()} name", "Full name", "Pupil name"]
+    if meaning == DOB:
+        return list(_DOB_HEADERS)
+    if meaning == NOTES:
+        return list(_NOTES_HEADERS)
+    column = ini.column(meaning)
+    if column.pair is not None:
+        before = column.occasion == "before"
+        pattern = _PAIR_PATTERNS[style.pair][0 if before else 1]
+        stems = [_spelling(s) for s in column.pair_stems()]
+        chosen = stems[style.header_pick % len(stems)]
+        return [
+            pattern.format(s=chosen, S=chosen.replace("%", "").strip().upper().replace(" ", "_"))
+        ]
+    plain = [a for a in column.aliases if "{}" not in a]
+    return list(
+        dict.fromkeys(
+            [column.header, column.name.upper(), *(_spelling(a) for a in plain), column.name]
+        )
+    )
 
 
-def _means(initiative: str, header: str, meaning: str) -> bool:
+def _means(ini: Initiative, header: str, meaning: str) -> bool:
     """True when ingestion reads ``header`` as ``meaning`` (or drops it, or ignores notes)."""
     key = normalise_header(header)
-    lookup = _LOOKUPS[initiative]
+    lookup = _lookup(ini)
     if meaning in (NAME, FIRST_NAME, SURNAME, DOB):
         return DROPPED_HEADERS.get(key) == ("date_of_birth" if meaning == DOB else "name")
     if meaning == NOTES:
-        return key not in lookup and key not in DROPPED_HEADERS
+        return key not in lookup and key not in DROPPED_HEADERS and key not in _items(ini)
     return lookup.get(key) == meaning
+
+
+def _lookup(ini: Initiative) -> dict[str, str]:
+    return _memo(ini, "lookup", ini.header_lookup)  # type: ignore[return-value]
+
+
+def _items(ini: Initiative) -> dict:
+    return _memo(ini, "items", ini.item_lookup)  # type: ignore[return-value]
 
 
 # ----------------------------------------------------------------------------- values
 
-_SEX = (("F", "M"), ("Female", "Male"), ("Girl", "Boy"), ("female", "male"))
 _SEN = {
     "codes": {"none": "N", "SEN support": "K", "EHC plan": "E"},
     "words": {"none": "None", "SEN support": "SEN support", "EHC plan": "EHC plan"},
     "words2": {"none": "No SEN", "SEN support": "SEN Support", "EHC plan": "EHCP"},
 }
 _YES_NO = {"YN": ("Y", "N"), "yesno": ("Yes", "No"), "TF": (True, False), "10": (1, 0)}
-_LIKERT = ("Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree")
-#: Category values as schools write them (each style maps onto allowed values or synonyms).
-CATEGORY_STYLES: dict[str, tuple[dict[str, str], ...]] = {
-    "referral_source": (
-        {"school": "School", "parent": "Parent", "other": "Other"},
-        {"school": "school", "parent": "Parent/Carer", "other": "CAMHS"},
-        {"school": "School", "parent": "Family", "other": "Health"},
-    ),
-    "ehcp_status": (
-        {"EHCP": "EHCP", "awaiting assessment": "Awaiting assessment", "none": "None"},
-        {"EHCP": "Y", "awaiting assessment": "Awaiting", "none": "N"},
-        {"EHCP": "EHC plan", "awaiting assessment": "In assessment", "none": "No"},
-    ),
-    "sdq_informant": (
-        {"teacher": "Teacher", "parent": "Parent"},
-        {"teacher": "T", "parent": "P"},
-        {"teacher": "TA", "parent": "Parent/carer"},
-    ),
-    "role": (
-        {"NQT": "NQT", "ECT1": "ECT1", "ECT2": "ECT2", "other": "Other"},
-        {"NQT": "Newly qualified teacher", "ECT1": "ECT 1", "ECT2": "ECT year 2", "other": "other"},
-        {"NQT": "nqt", "ECT1": "ECT year 1", "ECT2": "ECT 2", "other": "Other"},
-    ),
-    "satisfaction": (
-        {"just right": "Just right", "too much": "Too much", "too little": "Too little"},
-        {"just right": "About right", "too much": "too much", "too little": "too little"},
-        {"just right": "just right", "too much": "Too Much", "too little": "Too Little"},
-    ),
-}
-_LOOKUPS = {key: ini.header_lookup() for key, ini in INITIATIVES.items()}
-_KIND = {c.name: c.kind for ini in INITIATIVES.values() for c in ini.columns}
+_MULTI_SEPARATORS = ("; ", ", ", " and ", " / ")
+
+
+def category_spellings(column: Column) -> tuple[dict[str, str], ...]:
+    """Three ways a school writes each allowed value of a category (or sex) column, from
+    the definition: the value itself (capitalised), then its synonyms in turn.
+
+    >>> from dspl_eval.initiatives.base import Column
+    >>> col = Column("c", "category", "C", allowed=("school", "other"),
+    ...              value_synonyms={"sch": "school"})
+    >>> [s["school"] for s in category_spellings(col)]
+    ['School', 'sch', 'SCHOOL']
+    """
+    styles = []
+    for k in range(3):
+        style = {}
+        for value in column.allowed:
+            synonyms = [s for s, v in column.value_synonyms.items() if v == value]
+            options = [_spelling(value) if value.islower() else value, *synonyms]
+            fallback = value.upper() if k == 2 else value.lower()
+            style[value] = options[k] if k < len(options) else fallback
+        styles.append(style)
+    return tuple(styles)
+
+
+def _level_text(column: Column, score: int, style_index: int) -> str:
+    """An ordinal answer in words: the level (capitalised), or a synonym of it."""
+    level = column.levels[column.scores.index(score)]
+    synonyms = [s for s, v in column.value_synonyms.items() if v == level]
+    options = [_spelling(level), level, *synonyms[:1]]
+    return options[style_index % len(options)]
+
+
+def _multi_text(column: Column, value: str, style_index: int) -> str:
+    """A multi cell as written: canonical values or synonyms, with one of the separators.
+    Checked against ingestion's own parser; any doubt falls back to ``"; "``."""
+    from dspl_eval.clean import parser_for
+
+    values = [v.strip() for v in value.split(";") if v.strip()]
+    spelt = []
+    for v in values:
+        synonyms = [s for s, c in column.value_synonyms.items() if c == v]
+        spelt.append(synonyms[0] if synonyms and style_index % 2 else v)
+    text = _MULTI_SEPARATORS[style_index % len(_MULTI_SEPARATORS)].join(spelt)
+    try:
+        if parser_for(column)(text) == value:
+            return text
+    except ValueError:
+        pass
+    return "; ".join(values)
 
 
 def _date_cell(value: dt.date, style: str) -> object:
@@ -1357,7 +1164,12 @@ def _percent_group(meaning: str) -> str:
 
 
 def _format_cell(
-    meaning: str, value: object, record: dict, style: _Style, rng: np.random.Generator
+    draft: _Draft,
+    meaning: str,
+    value: object,
+    record: dict,
+    style: _Style,
+    rng: np.random.Generator,
 ) -> object:
     """One canonical value as this file writes it."""
     if isinstance(value, _Verbatim):
@@ -1372,7 +1184,9 @@ def _format_cell(
         return style.missing[int(rng.integers(0, len(style.missing)))]
     if meaning == DOB:
         return _date_cell(value, style.dob)  # type: ignore[arg-type]
-    kind = _KIND.get(meaning, "text")
+    if meaning in (FIRST_NAME, SURNAME):
+        return value
+    kind = draft.kind(meaning) or "text"
     if kind == "date":
         return _date_cell(value, style.date_alt if rng.random() < 0.1 else style.date)  # type: ignore[arg-type]
     if kind == "percent":
@@ -1385,13 +1199,16 @@ def _format_cell(
         return value if style.year == "int" else f"{style.year} {value}".replace("Y ", "Y")
     if kind == "sen_status":
         return _SEN[style.sen][value]  # type: ignore[index]
-    if kind == "sex":
-        return _SEX[style.sex][value == "male"]
-    if kind == "likert":
-        in_scale = 1 <= value <= 5  # type: ignore[operator]
-        return _LIKERT[value - 1] if style.likert == "words" and in_scale else value  # type: ignore[operator]
-    if kind == "category":
-        return CATEGORY_STYLES[meaning][style.category][value]  # type: ignore[index]
+    column = draft.ini.column(meaning)
+    if kind in ("sex", "category"):
+        which = style.sex if kind == "sex" else style.category
+        return category_spellings(column)[which % 3][value]  # type: ignore[index]
+    if kind in ("likert", "ordinal"):
+        if style.likert == "words" and value in column.scores:
+            return _level_text(column, int(value), style.category)  # type: ignore[arg-type]
+        return value
+    if kind == "multi":
+        return _multi_text(column, str(value), style.category)
     if kind == "upn":
         return value.lower() if rng.random() < 0.04 else value  # type: ignore[union-attr]
     if kind in ("integer", "number"):
@@ -1414,60 +1231,20 @@ class _Entry:
     original: _Entry | None = None
 
 
-_OUT_OF_RANGE = {
-    "nurture": (
-        ("boxall_developmental_pre", 152),
-        ("boxall_diagnostic_post", -4),
-        ("suspensions_before", -1),
-        ("sessions_per_week", 14),
-        ("attendance_before", 104.5),
-    ),
-    "elsa": (
-        ("sdq_emotional_pre", 14),
-        ("sdq_conduct_post", 11),
-        ("suspensions_after", -2),
-        ("sessions_attended", 75),
-        ("sdq_impact_pre", 12),
-    ),
-    "ebsa": (
-        ("attendance_before", 112),
-        ("attendance_after", 130),
-        ("pass_self_regard_pre", 104),
-        ("possible_sessions_before", 450),
-    ),
-    "nqt": (
-        ("conf_autism_pre", 7),
-        ("conf_visual_support_post", 0),
-        ("sessions_attended", 9),
-        ("understanding_post", 120),
-    ),
-}
-_UNREADABLE = {
-    "nurture": (
-        ("boxall_developmental_post", "not done yet"),
-        ("year_group", "Y2/3"),
-        ("date_joined", "{bad_date}"),
-    ),
-    "elsa": (
-        ("sdq_hyperactivity_pre", "5 or 6"),
-        ("permanent_exclusion_before", "maybe"),
-        ("support_start", "{bad_date}"),
-    ),
-    "ebsa": (
-        ("attendance_after", "about 60"),
-        ("possible_sessions_before", "approx 100"),
-        ("referral_date", "{bad_date}"),
-    ),
-    "nqt": (
-        ("conf_autism_post", "maybe"),
-        ("understanding_pre", "about half"),
-        ("sessions_attended", "most"),
-    ),
-}
-_END_BEFORE_START = {
-    "nurture": ("date_joined", "date_left"),
-    "elsa": ("support_start", "support_end"),
-    "ebsa": ("support_start", "support_end"),
+#: Texts no parser of the kind reads (each is checked against ``clean`` before use).
+_UNREADABLE_TEXTS = {
+    "date": ("{bad_date}",),
+    "integer": ("approx 100", "most", "5 or 6"),
+    "number": ("not done yet", "about 60"),
+    "percent": ("about 60", "approx 90"),
+    "yes_no": ("maybe", "sometimes"),
+    "likert": ("maybe", "sort of"),
+    "ordinal": ("sort of", "maybe"),
+    "year_group": ("Y2/3", "Y6/7"),
+    "category": ("see notes", "ask office"),
+    "sex": ("see notes",),
+    "multi": ("see notes", "ask office"),
+    "sen_status": ("pending",),
 }
 
 
@@ -1477,33 +1254,77 @@ def _impossible_date(term: _Term) -> str:
     return f"{month}/{term.start.year}"
 
 
-def _spoilers(draft: _Draft, style: _Style) -> list[tuple[str, str | None, Callable]]:
-    """Every way this file can spoil a spare record: (reason, column, mutate)."""
-    cols, key = set(draft.columns), draft.initiative
-    found: list[tuple[str, str | None, Callable]] = []
-    if "upn" in cols:
-        found.append((BAD_UPN, "upn", lambda r, g: _put(r, "upn", bad_upn(r["upn"]))))
-    found.append((NO_IDENTIFIER, draft.id_column, lambda r, g: _put(r, draft.id_column, "")))
-    for column, value in _OUT_OF_RANGE[key]:
-        kind = _KIND[column]
-        if column not in cols or (
-            kind == "percent" and style.percent[_percent_group(column)] == "fraction"
-        ):
+def _unreadable(column: Column, term: _Term) -> list[str]:
+    """The texts of :data:`_UNREADABLE_TEXTS` that ingestion really cannot read."""
+    return _memo(column, f"unreadable {term.name}", lambda: _find_unreadable(column, term))  # type: ignore[return-value]
+
+
+def _find_unreadable(column: Column, term: _Term) -> list[str]:
+    from dspl_eval.clean import CellError, is_missing, parser_for
+
+    found = []
+    for text in _UNREADABLE_TEXTS.get(column.kind, ()):
+        text = text.replace("{bad_date}", _impossible_date(term))
+        if is_missing(text):
             continue
-        written = (
-            _percent_cell(value, style.percent[_percent_group(column)], np.random.default_rng(0))
-            if kind == "percent"
-            else value
+        try:
+            parser_for(column)(text)
+        except CellError:
+            found.append(text)
+    return found
+
+
+def _out_of_range(column: Column) -> list[float]:
+    """Values just outside the column's declared range (and readable as its kind)."""
+    kind, low, high = column.kind, column.minimum, column.maximum
+    if kind not in ("integer", "number", "percent", "likert", "ordinal", "year_group"):
+        return []
+    if kind == "year_group":
+        return [high + 2] if high is not None and high < 13 else []
+    step = {"percent": 12, "number": 4}.get(kind, 2 if (high or 0) > 10 else 1)
+    values = []
+    if high is not None:
+        values.append(high + step)
+    if low is not None:
+        values.append(low - step)
+    return [_number(v) for v in values]
+
+
+def _spoilers(draft: _Draft, style: _Style) -> dict[str, list[tuple[str | None, Callable]]]:
+    """Every way this file can spoil a spare record, by reason: (column, mutate)."""
+    cols, ini = set(draft.columns), draft.ini
+    found: dict[str, list[tuple[str | None, Callable]]] = {}
+
+    def add(reason: str, column: str | None, mutate: Callable) -> None:
+        found.setdefault(reason, []).append((column, mutate))
+
+    if "upn" in cols:
+        add(BAD_UPN, "upn", lambda r, g: _put(r, "upn", bad_upn(r["upn"])))
+    add(NO_IDENTIFIER, draft.id_column, lambda r, g: _put(r, draft.id_column, ""))
+    for column in ini.columns:
+        if column.name not in cols or column.identifying:
+            continue
+        fraction = (
+            column.kind == "percent" and style.percent[_percent_group(column.name)] == "fraction"
         )
-        found.append((OUT_OF_RANGE, column, lambda r, g, c=column, w=written: _put(r, c, w)))
-    for column, text in _UNREADABLE[key]:
-        if column in cols:
-            text = text.replace("{bad_date}", _impossible_date(draft.term))
-            found.append((UNREADABLE, column, lambda r, g, c=column, t=text: _put(r, c, t)))
-    if "attended_sessions_before" in cols:
-        found.append((ATTENDED_GT_POSSIBLE, "attended_sessions_before", _attended_too_many))
-    if key in _END_BEFORE_START and set(_END_BEFORE_START[key]) <= cols:
-        found.append((END_BEFORE_START, _END_BEFORE_START[key][1], _end_before_start(key)))
+        for value in [] if fraction else _out_of_range(column):
+            written = (
+                _percent_cell(
+                    value, style.percent[_percent_group(column.name)], np.random.default_rng(0)
+                )
+                if column.kind == "percent"
+                else value
+            )
+            add(OUT_OF_RANGE, column.name, lambda r, g, c=column.name, w=written: _put(r, c, w))
+        for text in _unreadable(column, draft.term):
+            add(UNREADABLE, column.name, lambda r, g, c=column.name, t=text: _put(r, c, t))
+    for rule in ini.rules:
+        if not {rule.first, rule.second} <= cols:
+            continue
+        if rule.kind == "not_more":
+            add(ATTENDED_GT_POSSIBLE, rule.first, _more_than(rule.first, rule.second))
+        elif draft.kind(rule.first) == draft.kind(rule.second) == "date":
+            add(END_BEFORE_START, rule.second, _end_before_start(rule.first, rule.second))
     return found
 
 
@@ -1512,20 +1333,22 @@ def _put(record: dict, column: str, value: object) -> str:
     return "" if value == "" else str(value)
 
 
-def _attended_too_many(record: dict, rng: np.random.Generator) -> str:
-    record["attended_sessions_before"] = record["possible_sessions_before"] + int(
-        rng.integers(2, 11)
-    )
-    return str(record["attended_sessions_before"])
-
-
-def _end_before_start(key: str) -> Callable[[dict, np.random.Generator], str]:
-    start, end = _END_BEFORE_START[key]
-
+def _more_than(first: str, second: str) -> Callable[[dict, np.random.Generator], str]:
     def spoil(record: dict, rng: np.random.Generator) -> str:
+        if record.get(second) is None:
+            record[second] = 100
+        record[first] = record[second] + int(rng.integers(2, 11))
+        return str(record[first])
+
+    return spoil
+
+
+def _end_before_start(start: str, end: str) -> Callable[[dict, np.random.Generator], str]:
+    def spoil(record: dict, rng: np.random.Generator) -> str:
+        if record.get(start) is None:  # e.g. no support: give it a start, then an earlier end
+            dates = [v for v in record.values() if isinstance(v, dt.date)]
+            record[start] = max(dates) + dt.timedelta(days=7) if dates else FIXED_TIME.date()
         record[end] = record[start] - _days(rng, 7, 30)
-        if key == "nurture":
-            record["returned_full_time"], record["returned_date"] = False, None
         return record[end].strftime("%d/%m/%Y")
 
     return spoil
@@ -1539,19 +1362,27 @@ def _plan_rows(world: _World, drafts: list[_Draft], styles: list[_Style]) -> lis
     used: set[str] = set()
     for _ in range(n_invalid):
         options = [i for i, d in enumerate(drafts) if d.spares]
+        if not options:
+            break
         i = int(rng.choice(options))
         spoilers = _spoilers(drafts[i], styles[i])
-        fresh = [s for s in spoilers if s[0] not in used] or spoilers
-        reason, column, mutate = fresh[int(rng.integers(0, len(fresh)))]
-        used.add(reason)
         record = dict(drafts[i].spares.pop())
+        reasons = [r for r in REASONS if r in spoilers]
+        fresh = [r for r in reasons if r not in used] or reasons
+        reason = fresh[int(rng.integers(0, len(fresh)))]
+        ways = spoilers[reason]
+        column, mutate = ways[int(rng.integers(0, len(ways)))]
         value = mutate(record, rng)
+        used.add(reason)
         blocks[i].insert(
             int(rng.integers(0, len(blocks[i]) + 1)),
             _Entry("invalid", record, reason, column, value),
         )
     for _ in range(n_dup):
-        i = int(rng.integers(0, len(drafts)))
+        choices = [i for i, b in enumerate(blocks) if any(e.kind == "child" for e in b)]
+        if not choices:
+            break
+        i = int(rng.choice(choices))
         children = [e for e in blocks[i] if e.kind == "child"]
         original = children[int(rng.integers(0, len(children)))]
         at = blocks[i].index(original) + 1
@@ -1559,7 +1390,7 @@ def _plan_rows(world: _World, drafts: list[_Draft], styles: list[_Style]) -> lis
         blocks[i].insert(int(rng.integers(at, len(blocks[i]) + 1)), entry)
     for block, style in zip(blocks, styles, strict=True):
         for _ in range(style.blank_rows):
-            block.insert(int(rng.integers(1, len(block))), _Entry("blank"))
+            block.insert(int(rng.integers(1, max(len(block), 2))), _Entry("blank"))
         if style.total:
             block.append(_Entry("total", reason=TOTAL_ROW))
     return blocks
@@ -1578,12 +1409,13 @@ class _Sheet:
 
 
 def _total_cells(
-    columns: list[str], records: list[dict], style: _Style, label_at: int
+    draft: _Draft, columns: list[str], records: list[dict], style: _Style, label_at: int
 ) -> list[object]:
     """A "Total" row: the label, column sums of counts and mean percentages, nothing else."""
     cells: list[object] = []
+    in_scale = {c for s in draft.ini.item_scales for b, a, _ in s.items for c in (b, a)}
     for position, meaning in enumerate(columns):
-        kind = _KIND.get(meaning)
+        kind = draft.kind(meaning)
         values = [
             r[meaning]
             for r in records
@@ -1591,7 +1423,7 @@ def _total_cells(
         ]
         if position == label_at:
             cells.append("Total")
-        elif kind in ("integer", "number") and values and not meaning.startswith(("sdq_", "conf_")):
+        elif kind in ("integer", "number") and values and meaning not in in_scale:
             cells.append(_number(sum(values)))
         elif kind == "percent" and values:
             cells.append(
@@ -1615,8 +1447,7 @@ def _render(
     if style.blank_col:
         columns.insert(len(columns) // 2, BLANK)
     headers = [
-        header_for(draft.initiative, m, style, salt=i) if m != BLANK else ""
-        for i, m in enumerate(columns)
+        header_for(draft.ini, m, style, salt=i) if m != BLANK else "" for i, m in enumerate(columns)
     ]
     lead = [None] if style.leading_blank_col else []
     top: list[list[object]] = []
@@ -1645,12 +1476,14 @@ def _render(
             continue
         data_rows.append(excel_row)
         if entry.kind == "total":
-            rows.append([*lead, *_total_cells(columns, records, style, label_at)])
+            rows.append([*lead, *_total_cells(draft, columns, records, style, label_at)])
             planted.append(PlantedRow(excel_row, TOTAL_ROW))
             continue
         record = entry.record or {}
         where[id(entry)] = excel_row
-        rows.append([*lead, *(_format_cell(m, record.get(m), record, style, rng) for m in columns)])
+        rows.append(
+            [*lead, *(_format_cell(draft, m, record.get(m), record, style, rng) for m in columns)]
+        )
         _remember_identity(manifest, columns, record, rows[-1][len(lead) :])
         if entry.kind == "child":
             kept.append(str(record["_id"]).upper())
@@ -1816,7 +1649,10 @@ def _features(draft: _Draft, style: _Style, planted: list[PlantedRow]) -> tuple[
         "date of birth": DOB in draft.columns,
         "notes column": NOTES in draft.columns,
         "sessions": "possible_sessions_before" in draft.columns,
-        "likert words": style.likert == "words" and draft.initiative == "nqt",
+        "likert words": style.likert == "words"
+        and any(draft.kind(c) == "likert" for c in draft.columns),
+        "ordinal words": style.likert == "words"
+        and any(draft.kind(c) == "ordinal" for c in draft.columns),
     }
     found += [name for name, on in flags.items() if on]
     found += [
@@ -1825,7 +1661,7 @@ def _features(draft: _Draft, style: _Style, planted: list[PlantedRow]) -> tuple[
         if any(
             c.startswith(g) or c.startswith(f"{g}_")
             for c in draft.columns
-            if _KIND.get(c) == "percent"
+            if draft.kind(c) == "percent"
         )
     ]
     found += [
@@ -1877,39 +1713,46 @@ def _write_draft(
 
 # ----------------------------------------------------------------------------- costs
 
-_COSTS = {
-    "nurture": (
-        9_200.0,
-        "Nurture staffing (teacher + TA) for 5 groups, resources, Boxall training",
-    ),
-    "elsa": (2_900.0, "ELSA release time, EP supervision and ELSA network"),
-    "ebsa": (31_500.0, "EBSA practitioners (1.6 FTE), parent workshops, travel"),
-    "nqt": (6_400.0, "Trainer fees, venue and supply cover for 2 cohorts"),
-}
 
-
-def _write_costs(root: Path, term: _Term, drafts: list[_Draft], world: _World) -> Path:
-    """``raw/<term>/costs.csv``: initiative, cost_gbp, sessions_delivered, notes."""
+def _write_costs(
+    root: Path,
+    term: _Term,
+    drafts: list[_Draft],
+    world: _World,
+    models: Mapping[str, DemoModel],
+) -> Path:
+    """``raw/<term>/costs.csv``: initiative, cost_gbp, sessions_delivered, notes — one line
+    per initiative whose demo model has a :class:`CostLine`."""
     rng = world.rng("costs", term.index)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(["initiative", "cost_gbp", "sessions_delivered", "notes"])
-    for key, (base, notes) in _COSTS.items():
+    terms_a_year = 3
+    for key, model in models.items():
+        line = model.cost
+        if line is None:
+            continue
         mine = [d for d in drafts if d.initiative == key and d.term == term]
-        units = len(mine) if key != "ebsa" else 1
-        cost = base * units * world.scale * float(rng.uniform(0.92, 1.08))
-        if key == "nurture":
-            sessions = (
-                sum(r["sessions_per_week"] * 12 for d in mine for r in d.records[:1]) * world.scale
+        people = sum(len(d.records) for d in mine)
+        if isinstance(model.sessions, str):
+            sessions: float | None = float(
+                sum(float(r[model.sessions] or 0) for d in mine for r in d.records)
             )
-        elif key == "elsa":
-            sessions = sum(int(r["sessions_attended"]) for d in mine for r in d.records)
-        elif key == "ebsa":
-            sessions = 8 * sum(len(d.records) for d in mine)
+        elif model.sessions is not None:
+            sessions = float(model.sessions) * people
         else:
-            sessions = 6 * len(mine) * world.scale
-        writer.writerow([key, f"{cost:.2f}", _number(sessions), notes])
+            sessions = None
+        jitter = float(rng.uniform(0.92, 1.08))
+        cost = {
+            "term": line.amount_gbp * world.scale,
+            "year": line.amount_gbp / terms_a_year * world.scale,
+            "person": line.amount_gbp * people,
+            "session": line.amount_gbp * (sessions or 0),
+        }[line.per] * jitter
+        shown = "" if sessions is None else _number(round(sessions))
+        writer.writerow([key, f"{cost:.2f}", shown, line.label])
     path = root / "raw" / term.name / "costs.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
     return path
 
@@ -1918,22 +1761,33 @@ def _write_costs(root: Path, term: _Term, drafts: list[_Draft], world: _World) -
 
 
 def _prepare(raw: Path, terms: Iterable[str]) -> None:
-    """Clear earlier demo output for ``terms``; refuse to write beside real returns."""
+    """Clear earlier demo output for ``terms``; refuse to write beside real returns.
+
+    Without the demo marker, any file under ``raw`` is taken for a real return: the
+    marker is written next (before anything else), so it must never mark real data."""
     is_demo = (raw / DEMO_MARKER).is_file()
-    for term in terms:
-        folder = raw / term
-        if not folder.exists():
-            continue
-        if not is_demo and any(p.is_file() for p in folder.rglob("*")):
+    if not is_demo and raw.is_dir():
+        real = next((p for p in sorted(raw.rglob("*")) if p.is_file()), None)
+        if real is not None:
+            folder = next((raw / t for t in terms if (raw / t) in real.parents), real.parent)
             raise ConfigError(
                 f"{folder} holds returns that are not demo data: write the demo to another "
                 "--data folder (e.g. data/demo)"
             )
-        shutil.rmtree(folder)
+    for term in terms:
+        folder = raw / term
+        if folder.exists():
+            shutil.rmtree(folder)
 
 
 def write_demo(
-    data_root: Path, seed: int = 1, scale: int = 1, terms: Sequence[str] = DEMO_TERMS
+    data_root: Path,
+    seed: int = 1,
+    scale: int = 1,
+    terms: Sequence[str] = DEMO_TERMS,
+    *,
+    initiatives: Mapping[str, Initiative] | None = None,
+    models: Mapping[str, DemoModel | None] | None = None,
 ) -> DemoManifest:
     """Write synthetic, deliberately messy returns for ``terms`` under ``data_root/raw``.
 
@@ -1941,8 +1795,9 @@ def write_demo(
     ----------
     data_root : Path
         The data root; files go to ``raw/<term>/<initiative>/`` and ``raw/<term>/costs.csv``,
-        with the marker ``raw/DEMO_DATA.txt``. Earlier demo output for these terms is
-        replaced; a folder holding real returns is refused (ConfigError).
+        with the marker ``raw/DEMO_DATA.txt`` (written first, so a demo that fails part way
+        can simply be run again). Earlier demo output for these terms is replaced; a
+        folder holding real returns is refused (ConfigError).
     seed : int
         Same seed, same bytes.
     scale : int
@@ -1950,11 +1805,20 @@ def write_demo(
         Planted invalid rows, duplicates and layouts do not change with ``scale``.
     terms : sequence of str
         Terms in order, ``YYYY-YY-autumn|spring|summer``; children carry over between them.
+    initiatives, models : mapping, optional
+        The initiatives to write (default: every discovered one) and their demo models
+        (default: each module's ``DEMO``; a missing model gives no-change data).
 
     Returns
     -------
     DemoManifest
         Every file written, its planted invalid rows and the names and dates of birth used.
+
+    Raises
+    ------
+    ConfigError
+        A bad scale or term, a folder of real returns, or a demo model that cannot work
+        (named, with what is wrong).
     """
     if isinstance(scale, bool) or not isinstance(scale, int | np.integer) or scale < 1:
         raise ConfigError(f"scale must be a whole number of at least 1, not {scale!r}")
@@ -1962,26 +1826,41 @@ def write_demo(
     if not terms:
         raise ConfigError("write_demo needs at least one term")
     term_objs = [_term(t, i) for i, t in enumerate(terms)]
+    chosen = dict(INITIATIVES if initiatives is None else initiatives)
+    given = DEMOS if models is None else models
+    checked = {key: _model(ini, given.get(key)) for key, ini in sorted(chosen.items())}
     root = Path(data_root)
     raw = root / "raw"
     _prepare(raw, terms)
     raw.mkdir(parents=True, exist_ok=True)
+    marker = raw / DEMO_MARKER
+    marker.write_text(_MARKER_TEXT.format(seed=seed, scale=scale), encoding="utf-8")
     world = _World(int(seed), int(scale))
     manifest = DemoManifest(root, int(seed), int(scale), terms)
+    manifest.marker = marker
     drafts = [
-        *_nurture_drafts(world, term_objs),
-        *_elsa_drafts(world, term_objs),
-        *_ebsa_drafts(world, term_objs),
-        *_nqt_drafts(world, term_objs),
+        d for key, model in checked.items() for d in _drafts(world, chosen[key], model, term_objs)
     ]
-    for key in INITIATIVES:
+    _plant_canary(drafts, term_objs[-1])
+    for key in checked:
         for term in term_objs:
             group = [d for d in drafts if d.initiative == key and d.term == term]
+            if not group:
+                continue
             styles = [_choose_style(world, d) for d in group]
             blocks = _plan_rows(world, group, styles)
             for draft, style, block in zip(group, styles, blocks, strict=True):
                 manifest.files.append(_write_draft(root, draft, style, block, world, manifest))
-    manifest.costs = [_write_costs(root, t, drafts, world) for t in term_objs]
-    manifest.marker = raw / DEMO_MARKER
-    manifest.marker.write_text(_MARKER_TEXT.format(seed=seed, scale=scale), encoding="utf-8")
+    manifest.costs = [_write_costs(root, t, drafts, world, checked) for t in term_objs]
     return manifest
+
+
+def _plant_canary(drafts: list[_Draft], last: _Term) -> None:
+    """Give one kept row of the last term (so it is in exactly one file) the canary name,
+    in a file with a full-name column (so the whole name is written in one cell)."""
+    for draft in drafts:
+        if draft.term == last and draft.records and NAME in draft.columns:
+            record = draft.records[0]
+            record[FIRST_NAME], record[SURNAME] = _CANARY_FIRST, _CANARY_SURNAME
+            record.pop(NAME, None)
+            return

@@ -1,6 +1,6 @@
 """School-facing data-capture templates, generated from the initiative definitions.
 
-``write_template("ebsa", Path("ebsa_return.xlsx"))`` writes a workbook with three sheets:
+``write_template(key, Path("return.xlsx"))`` writes a workbook with three sheets:
 
 * **Instructions** — what to return and by when, one row per child (or teacher), every
   column with its meaning and allowed values, and how names are handled (there is no name
@@ -195,7 +195,7 @@ def write_template(
     Parameters
     ----------
     key : str
-        Initiative key: ``ebsa``, ``elsa``, ``nurture`` or ``nqt``.
+        Initiative key (any discovered initiative, e.g. ``ebsa``).
     out : Path
         The ``.xlsx`` file to write, or an existing directory to write
         :func:`template_filename` into. Parent folders are created.
@@ -362,12 +362,43 @@ def _category_spec(col: Column, window: TermWindow, school: str | None) -> Colum
     return _choice_spec(col, tuple(col.allowed))
 
 
+def _ordinal_spec(col: Column, window: TermWindow, school: str | None) -> ColumnSpec:
+    """A dropdown of the column's word levels (ingestion also reads their scores)."""
+    meaning = "; ".join(f"{w} = {s}" for w, s in zip(col.levels, col.scores, strict=True))
+    return _choice_spec(col, tuple(col.levels), f" (scored {meaning})")
+
+
+def _multi_spec(col: Column, window: TermWindow, school: str | None) -> ColumnSpec:
+    """Free text naming one or more of ``allowed``, separated by semicolons (Excel's list
+    validation takes one value a cell, so the choices go in the message and the
+    instructions)."""
+    listed = "; ".join(col.allowed)
+    example = col.example or "; ".join(col.allowed[:2])
+    return _spec(
+        col,
+        validation=None,
+        choices=tuple(col.allowed),
+        allowed_text=f"one or more of: {listed} — separate them with a semicolon (;)",
+        prompt_title="One or more, separated by ;",
+        prompt=f"{_short_label(col)}: one or more of {listed}; separate with ;. {_blank_note(col)}",
+        error_title="",
+        error="",
+        number_format=TEXT_FORMAT,
+        example=example,
+    )
+
+
 def _yes_no_spec(col: Column, window: TermWindow, school: str | None) -> ColumnSpec:
     return _choice_spec(col, YES_NO)
 
 
 def _year_group_spec(col: Column, window: TermWindow, school: str | None) -> ColumnSpec:
-    return _choice_spec(col, YEAR_GROUPS, listed="R (Reception) or 1 to 13")
+    low = -1 if col.minimum is None else col.minimum
+    high = 99 if col.maximum is None else col.maximum
+    choices = tuple(y for y in YEAR_GROUPS if low <= (0 if y == "R" else int(y)) <= high)
+    if choices == YEAR_GROUPS:
+        return _choice_spec(col, YEAR_GROUPS, listed="R (Reception) or 1 to 13")
+    return _choice_spec(col, choices)
 
 
 def _sen_spec(col: Column, window: TermWindow, school: str | None) -> ColumnSpec:
@@ -500,6 +531,8 @@ _BUILDERS = {
     "integer": _number_spec,
     "number": _number_spec,
     "likert": _number_spec,
+    "ordinal": _ordinal_spec,
+    "multi": _multi_spec,
     "percent": _percent_spec,
     "date": _date_spec,
     "upn": _upn_spec,
@@ -691,8 +724,7 @@ def _instruction_sections(
     initiative: Initiative, window: TermWindow, rows: int
 ) -> list[tuple[str, list[str]]]:
     """The headed paragraphs of the Instructions sheet, in order."""
-    unit = initiative.unit
-    units = "children" if unit == "child" else f"{unit}s"
+    unit, units = initiative.person, initiative.people
     deadline = (
         f"Please return it by the end of the {window.label} ({_long(window.last_day)} at the "
         "latest)."
@@ -726,6 +758,13 @@ def _instruction_sections(
     if any(c.kind == "likert" for c in initiative.columns):
         scale = "; ".join(f"{n} {w}" for n, w in enumerate(LIKERT_WORDS, start=1))
         how.append(f"Confidence statements are scored 1 to 5: {scale}.")
+    how += _level_notes(initiative)
+    how += [
+        f"'{c.header}': name one or more of {_words(tuple(c.allowed))}, separated by a "
+        f"semicolon (e.g. {'; '.join(c.allowed[:2])}); leave it blank if none."
+        for c in initiative.columns
+        if c.kind == "multi"
+    ]
     checks = [_rule_text(initiative, rule) for rule in initiative.rules]
     checks.append(
         "When we receive the return we check every row and tell you the row, column and "
@@ -737,6 +776,23 @@ def _instruction_sections(
         ("Names are not needed", [_NAMES_NOTE.format(unit=unit)]),
         ("Checks we make", checks),
     ]
+
+
+def _level_notes(initiative: Initiative) -> list[str]:
+    """One sentence per distinct set of ordinal levels: what each answer is scored."""
+    seen: dict[tuple[str, ...], list[Column]] = {}
+    for col in initiative.columns:
+        if col.kind == "ordinal":
+            seen.setdefault(col.levels, []).append(col)
+    notes = []
+    for levels, cols in seen.items():
+        scored = "; ".join(f"{w} = {s}" for w, s in zip(levels, cols[0].scores, strict=True))
+        which = f"'{cols[0].header}'" if len(cols) == 1 else f"{len(cols)} columns"
+        notes.append(
+            f"Answers to {which} are chosen from the list ({scored}); the score may be "
+            "typed instead of the words."
+        )
+    return notes
 
 
 _NAMES_NOTE = (

@@ -239,6 +239,8 @@ HTML_LEAKS = {
     "css url": ("<div style=\"background:url('https://x.org/b.png')\"></div>", "external", ""),
     "css import": ('<style>@import "https://fonts.x.org/f.css";</style>', "external", ""),
     "iframe": ('<iframe src="https://x.org/"></iframe>', "external", ""),
+    "windows drive path": (r"<p>Read from D:\SEND\returns\a.xlsx</p>", "server_path", ""),
+    "unc share path": (r"<p>Read from \\council-fs01\send\a.xlsx</p>", "server_path", ""),
     "srcset": (
         '<img alt="" src="a.png" srcset="a.png 1x, https://x.org/b.png 2x">',
         "external",

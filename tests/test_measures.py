@@ -18,6 +18,10 @@ from hypothesis import strategies as st
 from dspl_eval import measures, stats
 from dspl_eval.errors import ConfigError, MissingColumnsError, StatisticsError
 from dspl_eval.initiatives.ebsa import PASS_FACTORS
+from dspl_eval.initiatives.nurture import BOXALL_CLUSTERS, BOXALL_SECTIONS
+
+#: The definition's Boxall measures and directions, passed to measures (issue 13).
+BOXALL = {**BOXALL_SECTIONS, **BOXALL_CLUSTERS}
 
 ALL_ITEMS = [item for items in measures.SDQ_ITEMS.values() for item in items]
 
@@ -330,9 +334,10 @@ def _boxall() -> pd.DataFrame:
 def test_boxall_direction_of_improvement():
     # Developmental strands: higher is better; diagnostic profile: lower is better.
     data = _boxall()
-    assert measures.boxall_improvement(data, "developmental").tolist()[:3] == [20, 5, 2]
-    assert measures.boxall_improvement(data, "diagnostic").tolist() == [20, 2, -15, 10]
-    table = measures.boxall_change(data)
+    improvement = measures.boxall_improvement
+    assert improvement(data, "developmental", directions=BOXALL).tolist()[:3] == [20, 5, 2]
+    assert improvement(data, "diagnostic", directions=BOXALL).tolist() == [20, 2, -15, 10]
+    table = measures.boxall_change(data, directions=BOXALL)
     row = table.set_index("measure").loc["diagnostic"]
     assert not row["higher_is_better"]
     assert row["mean_diff"] == pytest.approx((-20 - 2 + 15 - 10) / 4)
@@ -342,13 +347,13 @@ def test_boxall_direction_of_improvement():
 
 def test_boxall_rci_only_with_configured_reliability():
     data = _boxall()
-    skipped = measures.boxall_reliable_change(data, "developmental")
+    skipped = measures.boxall_reliable_change(data, "developmental", directions=BOXALL)
     assert "no reliability configured" in skipped.reason and skipped.table.empty
     # With reliability .75 and SD 10: S_diff = √2·10·√0.25 = 7.071; diagnostic changes
     # −20 → RCI −2.83 (improved, lower is better), −2 → −0.28, +15 → 2.12 (deteriorated),
     # −10 → −1.41.
     settings_ = measures.BoxallSettings(reliability={"diagnostic": 0.75})
-    result = measures.boxall_reliable_change(data, "diagnostic", settings_, sd=10)
+    result = measures.boxall_reliable_change(data, "diagnostic", settings_, 10, directions=BOXALL)
     assert result.reason is None
     assert result.table["rci"].tolist() == pytest.approx(
         [-2.8284, -0.2828, 2.1213, -1.4142], abs=5e-4
@@ -364,19 +369,23 @@ def test_boxall_rci_only_with_configured_reliability():
 def test_boxall_competence_range_from_settings():
     data = _boxall()
     with pytest.raises(ConfigError, match="no competence range"):
-        measures.boxall_competence(data, "developmental", "post", measures.BoxallSettings())
+        measures.boxall_competence(
+            data, "developmental", "post", measures.BoxallSettings(), directions=BOXALL
+        )
     settings_ = measures.BoxallSettings(competence_range={"developmental": (75, 136)})
-    got = measures.boxall_competence(data, "developmental", "post", settings_)
+    got = measures.boxall_competence(data, "developmental", "post", settings_, directions=BOXALL)
     assert got.tolist()[:3] == [True, True, False] and pd.isna(got.iloc[3])
     with pytest.raises(ConfigError, match="unknown Boxall measure"):
-        measures.BoxallSettings(reliability={"developmental_strands": 0.8})
+        measures.BoxallSettings(reliability={"developmental_strands": 0.8}, measures=tuple(BOXALL))
+    with pytest.raises(ConfigError, match="unknown Boxall measure"):
+        measures.boxall_improvement(data, "developmental_strands", directions=BOXALL)
 
 
 def test_boxall_totals_checked_against_item_count():
     # 34 items scored 0-4 per section: a section total above 136 is impossible.
     data = _boxall().assign(boxall_developmental_pre=[137.0, 1, 1, 1])
     with pytest.raises(StatisticsError, match="out of range"):
-        measures.boxall_scores(data, "pre")
+        measures.boxall_scores(data, "pre", directions=BOXALL)
 
 
 # =========================================================================== PASS
@@ -393,19 +402,18 @@ def _pass(pre: list[float], post: list[float]) -> pd.DataFrame:
 def test_pass_concern_below_31_by_default():
     # GL Assessment: the green band starts at 31; below that is a concern.
     data = _pass([30.0, 31.0, None], [50.0, 60.0, 70.0])
-    flags = measures.pass_concern(data, "pre")
+    flags = measures.pass_concern(data, "pre", factors=PASS_FACTORS)
     assert flags["feelings_about_school"].tolist()[:2] == [True, False]
     assert pd.isna(flags["feelings_about_school"].iloc[2])
-    assert measures.pass_concern(data, "pre", threshold=40)["feelings_about_school"].tolist()[
-        :2
-    ] == [True, True]
+    flags = measures.pass_concern(data, "pre", threshold=40, factors=PASS_FACTORS)
+    assert flags["feelings_about_school"].tolist()[:2] == [True, True]
 
 
 def test_pass_change_is_holm_adjusted_across_nine_factors():
     rng = np.random.default_rng(3)
     pre = rng.integers(10, 60, 12).astype(float)
     data = _pass(list(pre), list(pre + rng.integers(-5, 20, 12)))
-    table = measures.pass_change(data)
+    table = measures.pass_change(data, factors=PASS_FACTORS)
     assert table["measure"].tolist() == list(PASS_FACTORS)
     # Holm (1979): the smallest of m p-values is multiplied by m (here every factor has
     # the same differences, so all nine p-values are equal and each becomes min(1, 9p)).
@@ -681,3 +689,33 @@ def test_boxall_has_no_published_rci_inputs():
     )
     assert got.table.empty and "no reliable change index" in got.reason
     assert not measures.reliable_change_norm("pass", "self", "feelings_about_school").available
+
+
+def test_measures_imports_no_initiative_module():
+    # Issue 13: a shared module takes item lists as arguments; it does not depend on
+    # particular initiatives (their constants live in dspl_eval/initiatives/*.py).
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(measures))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not [m for m in imported if m.startswith("dspl_eval.initiatives")]
+
+
+def test_item_scale_score_mean_and_prorated_sum():
+    data = pd.DataFrame({"a": [1.0, 2.0, None], "b": [3.0, None, None], "c": [5.0, 4.0, 1.0]})
+    # mean of answered items when at least 2 of 3 are answered
+    got = measures.item_scale_score(data, ["a", "b", "c"], "mean", 2)
+    assert got.tolist()[:2] == [3.0, 3.0] and pd.isna(got.iloc[2])
+    # a sum over fewer than all items is pro-rated: (2 + 4) / 2 × 3 = 9
+    got = measures.item_scale_score(data, ["a", "b", "c"], "sum", 2)
+    assert got.tolist()[:2] == [9.0, 9.0]
+    # the Likert case equals likert_scale_score
+    likert = measures.likert_scale_score(data, ["a", "b", "c"], 2)
+    mean = measures.item_scale_score(data, ["a", "b", "c"], "mean", 2, value_range=(1, 5))
+    assert mean.equals(likert)
+    with pytest.raises(StatisticsError, match="out of range"):
+        measures.item_scale_score(data.assign(c=[6.0, 1, 1]), ["a", "c"], value_range=(1, 5))
+    with pytest.raises(ConfigError, match="combine"):
+        measures.item_scale_score(data, ["a"], "median")

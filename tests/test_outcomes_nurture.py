@@ -499,9 +499,9 @@ def test_school_breakdown_merges_a_small_school_and_leaves_nothing_to_subtract()
 
 def test_breakdown_leaves_out_a_group_column_that_repeats_the_school():
     data = _frame(10, school=["A"] * 5 + ["B"] * 5, group_name=["N1"] * 5 + ["N2"] * 5)
-    assert "group_name" not in nurture.breakdown_columns(_ctx(data))
+    assert "group_name" not in nurture.rp.breakdown_columns(_ctx(data), nurture.GROUPINGS)
     data["group_name"] = ["N1", "N2"] * 5
-    assert "group_name" in nurture.breakdown_columns(_ctx(data))
+    assert "group_name" in nurture.rp.breakdown_columns(_ctx(data), nurture.GROUPINGS)
 
 
 # ----------------------------------------------------------------------------- competence

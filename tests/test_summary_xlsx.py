@@ -12,6 +12,7 @@ import os
 import stat
 from pathlib import Path
 
+import nbformat
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -373,3 +374,148 @@ def test_an_empty_table_and_no_results(tmp_path):
     assert not book["ebsa empty"].tables
     path = write_summary_xlsx(tmp_path / "t.xlsx", TERM, [], "commissioner")
     assert load_workbook(path).sheetnames == ["Contents", "Headlines", "Notes"]
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _png(colour: tuple[int, int, int], size=(800, 500)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _chart_output(png: bytes, alt: str, per_person: bool = False) -> dict:
+    import base64
+
+    chart = {"kind": "slope" if per_person else "means", "per_person": per_person,
+             "columns": ["when", "n"], "rows": [["Before", 24]], "counts": ["n"]}  # fmt: skip
+    return nbformat.v4.new_output(
+        "display_data",
+        data={"image/png": base64.b64encode(png).decode(), "text/plain": "<chart>"},
+        metadata={"image/png": {"alt": alt, "dspl-chart": chart}},
+    )
+
+
+def _page(folder: Path, edition: str, charts: list[tuple[str, bytes, str, bool]]) -> Path:
+    """A report page written by the real export template: one section per chart."""
+    from dspl_eval.export import notebook_to_html
+
+    cells = [nbformat.v4.new_markdown_cell("# EBSA support pilot: impact report")]
+    cells.append(nbformat.v4.new_markdown_cell("## At a glance\n\nNo chart here."))
+    for section, png, alt, per_person in charts:
+        if section:
+            cells.append(nbformat.v4.new_markdown_cell(f"## {section}"))
+        code = nbformat.v4.new_code_cell("show()")
+        code.outputs = [_chart_output(png, alt, per_person)]
+        cells.append(code)
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["dspl_eval"] = {"edition": edition, "term": TERM, "threshold": 5,
+                                "initiative": "ebsa", "data_fingerprint": ""}  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    page = folder / "ebsa.html"
+    page.write_text(notebook_to_html(nb), encoding="utf-8")
+    return page
+
+
+def _page_images(page: Path) -> list[tuple[bytes, str]]:
+    """What the page's <img> tags show: (PNG bytes, alt), read independently of index.py."""
+    import base64
+    import html as html_module
+    import re
+
+    text = page.read_text("utf-8")
+    found = []
+    for tag in re.findall(r"<img\b[^>]*>", text):
+        src = re.search(r'src="data:image/png;base64,([^"]+)"', tag).group(1)
+        alt = html_module.unescape(re.search(r'alt="([^"]*)"', tag).group(1))
+        found.append((base64.b64decode(src), alt))
+    return found
+
+
+def _workbook_images(path: Path) -> tuple[list[bytes], str]:
+    """The PNGs inside the xlsx (its zip's xl/media) and the drawing XML."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        media = sorted(n for n in z.namelist() if n.startswith("xl/media/"))
+        drawings = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/drawings/d")]
+        return [z.read(n) for n in media], "".join(drawings)
+
+
+RED, GREEN, BLUE, GREY = _png((200, 0, 0)), _png((0, 150, 0)), _png((0, 0, 200)), _png((99,) * 3)
+ALT_MEANS = "Chart of the mean attendance before and after: 24 young people & more."
+
+
+def test_headline_charts_are_the_pages_own_images(tmp_path):
+    page = _page(
+        tmp_path / "pack",
+        "commissioner",
+        [
+            ("Attendance", RED, ALT_MEANS, False),
+            ("", GREEN, "Histogram of the change in attendance.", False),  # same section
+            ("Persistent and severe absence", BLUE, "Bar chart of persistent absence.", False),
+            ("PASS", GREY, "Forest plot of PASS factors.", False),  # beyond the first two
+        ],
+    )
+    results = [JobResult("ebsa", True, 1.0, html=page, summary={"headlines": HEADLINES})]
+    path = write_summary_xlsx(tmp_path / "summary.xlsx", TERM, results, "commissioner")
+    images, drawing = _workbook_images(path)
+    on_page = _page_images(page)
+    assert [png for png, _alt in on_page] == [RED, GREEN, BLUE, GREY]  # the page as written
+    # the first chart of each of the first two sections: byte for byte the page's <img>
+    assert sorted(images) == sorted([on_page[0][0], on_page[2][0]])
+    book = load_workbook(path)
+    assert book.sheetnames[:4] == ["Contents", "Headlines", "Notes", "Charts"]
+    ws = book["Charts"]
+    assert len(ws._images) == 2 and ws["A1"].font.bold
+    cells = [c.value for c in ws["A"] if c.value]
+    assert "Chart 1: EBSA support pilot: Attendance" in cells
+    assert "Chart 2: EBSA support pilot: Persistent and severe absence" in cells
+    assert ALT_MEANS in cells  # a caption cell holds the alt text, and so does the picture
+    assert 'descr="Chart of the mean attendance before and after: 24 young people &amp; more."' in (
+        drawing
+    )
+    listed = [c.value for c in book["Contents"]["A"]]
+    assert "Charts" in listed
+
+
+def test_no_per_person_chart_and_no_other_editions_chart(tmp_path):
+    commissioner = _page(
+        tmp_path / "c",
+        "commissioner",
+        [
+            ("Attendance", RED, "Slope chart, one line per child.", True),
+            ("Absence", BLUE, "Bars.", False),
+        ],
+    )
+    analyst = _page(tmp_path / "a", "analyst", [("Attendance", GREEN, "Means.", False)])
+    results = [
+        JobResult("ebsa", True, 1.0, html=commissioner, summary={"headlines": HEADLINES}),
+        JobResult("elsa", True, 1.0, html=analyst, summary={"headlines": HEADLINES}),
+    ]
+    path = write_summary_xlsx(tmp_path / "summary.xlsx", TERM, results, "commissioner")
+    images, _ = _workbook_images(path)
+    assert images == [BLUE]  # not the per-person chart, nothing from the analyst page
+    # an analyst workbook takes the analyst page's charts, never a commissioner page's
+    path = write_summary_xlsx(tmp_path / "analyst.xlsx", TERM, results, "analyst")
+    assert _workbook_images(path)[0] == [GREEN]
+
+
+def test_the_audit_passes_the_charts_sheet(tmp_path):
+    pack = tmp_path / "pack"
+    page = _page(pack, "commissioner", [("Attendance", RED, ALT_MEANS, False)])
+    results = [JobResult("ebsa", True, 1.0, html=page, summary={"headlines": HEADLINES})]
+    write_summary_xlsx(pack / "summary.xlsx", TERM, results, "commissioner")
+    assert _audit_findings(pack) == []
+
+
+def test_the_partnership_heads_the_workbook(tmp_path):
+    path = write_summary_xlsx(
+        tmp_path / "s.xlsx", TERM, _results(), "commissioner", partnership="Anyshire SEND"
+    )
+    assert load_workbook(path)["Contents"]["A1"].value.startswith("Anyshire SEND: ")

@@ -27,7 +27,6 @@ from dspl_eval.synth import (
     BAD_UPN,
     BLANK,
     CANARY,
-    CATEGORY_STYLES,
     DEMO_TERMS,
     DOB,
     DUPLICATE,
@@ -39,6 +38,7 @@ from dspl_eval.synth import (
     TOTAL_ROW,
     DemoFile,
     DemoManifest,
+    category_spellings,
     write_demo,
 )
 
@@ -173,6 +173,7 @@ def test_realistic_sizes_at_scale_one(demo: DemoManifest) -> None:
         assert 40 <= kept["elsa"] <= 60
         assert 25 <= kept["ebsa"] <= 40
         assert 20 <= kept["nqt"] <= 30
+        assert 36 <= kept["transition"] <= 56  # about 46 referrals a term
         sizes = [f.expected.kept for f in demo.select(term, "nurture")]
         assert min(sizes) >= 6 and max(sizes) <= 12
 
@@ -236,14 +237,20 @@ def test_header_spellings_vary(demo: DemoManifest) -> None:
 
 
 def test_category_values_are_ones_ingestion_knows() -> None:
-    for name, styles in CATEGORY_STYLES.items():
-        column = next(c for i in INITIATIVES.values() for c in i.columns if c.name == name)
-        known = {a.lower() for a in column.allowed} | {s.lower() for s in column.value_synonyms}
-        for style in styles:
-            assert set(style) == set(column.allowed) - (
-                {"self"} if name == "sdq_informant" else set()
-            )
-            assert {v.lower() for v in style.values()} <= known, (name, style)
+    from dspl_eval.clean import parser_for
+
+    checked = 0
+    for initiative in INITIATIVES.values():
+        for column in initiative.columns:
+            if column.kind not in ("category", "sex"):
+                continue
+            parse = parser_for(column)
+            for style in category_spellings(column):
+                assert set(style) == set(column.allowed), column.name
+                for value, written in style.items():
+                    assert parse(written) == value, (column.name, written)
+                    checked += 1
+    assert checked > 50
 
 
 # ----------------------------------------------------------------------------- rows
@@ -393,7 +400,7 @@ def test_missing_post_and_children_carried_over(demo: DemoManifest) -> None:
     elsa = gather(demo, "elsa", {"sdq_emotional_pre": False, "sdq_emotional_post": False})
     share = elsa["sdq_emotional_post"].isna().mean()
     assert 0.05 <= share <= 0.3
-    for key in ("nurture", "elsa", "ebsa"):
+    for key in ("nurture", "elsa", "ebsa", "transition"):
         autumn = {i for f in demo.select(DEMO_TERMS[0], key) for i in f.kept_ids}
         spring = {i for f in demo.select(DEMO_TERMS[1], key) for i in f.kept_ids}
         assert autumn & spring, key

@@ -59,6 +59,7 @@ IMPOSSIBLE = {
     "elsa": ("sdq_emotional_pre", 14),
     "nurture": ("boxall_developmental_pre", 150),
     "nqt": ("conf_autism_pre", 7),
+    "transition": ("worry_bullying_before", "terrified"),
 }
 
 
@@ -161,6 +162,11 @@ def _row_values(initiative, wb, ws, i: int) -> dict[str, object]:
             case "integer" | "likert":
                 low, high = int(col.minimum), int(col.maximum)
                 row[col.name] = low + (i + k) % (min(high - low, 6) + 1)
+            case "ordinal":
+                choices = _list_values(wb, dv.formula1)
+                row[col.name] = choices[(i + k) % len(choices)]
+            case "multi":
+                row[col.name] = "; ".join(col.allowed[(i + k) % 3 : (i + k) % 3 + 1 + i % 2])
             case "number":
                 low = col.minimum or 0
                 span = int(col.maximum - low) if col.maximum is not None else 30
@@ -177,9 +183,11 @@ def _row_values(initiative, wb, ws, i: int) -> dict[str, object]:
         else:
             row[percent] = None
     if i % 4 == 3:  # not yet followed up: post scores blank
-        for name in row:
-            if name.endswith("_post"):
-                row[name] = None
+        for pair in initiative.pairs:
+            if pair.name.startswith(("possible_", "attended_")):
+                continue
+            if pair.after.endswith("_post") or initiative.column(pair.after).kind == "ordinal":
+                row[pair.after] = None
     return row
 
 
@@ -263,8 +271,10 @@ def test_validations_match_the_definition(templates, key):
         cell = ws[f"{letter}2"]
         assert dv.prompt and dv.promptTitle, col.name
         assert len(dv.promptTitle) <= TITLE_LIMIT and len(dv.prompt) <= MESSAGE_LIMIT
-        if col.kind in ("text", "ref"):
+        if col.kind in ("text", "ref", "multi"):
             assert dv.type is None, col.name  # free text: an input message only
+            if col.kind == "multi":
+                assert all(value in dv.prompt for value in col.allowed[:3]), col.name
             continue
         assert dv.showErrorMessage and dv.errorStyle == "stop", col.name
         assert dv.error and dv.errorTitle, col.name
@@ -276,8 +286,13 @@ def test_validations_match_the_definition(templates, key):
                 assert _list_values(wb, dv.formula1) == list(col.allowed)
             case "yes_no":
                 assert _list_values(wb, dv.formula1) == ["yes", "no"]
+            case "ordinal":
+                assert dv.type == "list"
+                assert _list_values(wb, dv.formula1) == list(col.levels)
             case "year_group":
-                assert _list_values(wb, dv.formula1) == YEAR_GROUPS
+                low, high = col.minimum, col.maximum  # a narrower range narrows the list
+                wanted = [y for y in YEAR_GROUPS if low <= (0 if y == "R" else int(y)) <= high]
+                assert _list_values(wb, dv.formula1) == wanted
             case "sen_status":
                 codes = _list_values(wb, dv.formula1)
                 assert [CENSUS_SEN[c] for c in codes] == list(col.allowed)
@@ -313,7 +328,7 @@ def test_every_kind_with_a_range_or_set_gets_a_rule():
     for initiative in INITIATIVES.values():
         for col in initiative.columns:
             spec = column_spec(col, window)
-            if col.kind not in ("text", "ref"):
+            if col.kind not in ("text", "ref", "multi"):  # multi: one or more, typed
                 assert spec.validation is not None, (initiative.key, col.name)
 
 
@@ -326,7 +341,9 @@ def test_every_choice_and_example_is_read_by_ingestion():
             parse = parser_for(col)
             for choice in spec.choices:
                 parse(choice)  # raises CellError if ingestion would not read it
-            if spec.choices:
+            if spec.choices and col.kind == "multi":
+                assert parse(spec.example), (col.name, spec.example)
+            elif spec.choices:
                 assert spec.example in spec.choices, (col.name, spec.example)
             # the UPN example (A123456789012) is not a real UPN, and should not be one
             if spec.example and col.kind != "upn":
@@ -443,6 +460,8 @@ def test_round_trip_values_arrive_as_typed(templates, tmp_path, key):
                 assert got == CENSUS_SEN[typed], col.name
             case "yes_no":
                 assert got == (typed == "yes"), col.name
+            case "ordinal":
+                assert got == col.level_scores()[typed], col.name
             case _:
                 assert got == typed, col.name
 

@@ -1,14 +1,23 @@
 """EBSA support pilot: children and young people with emotionally based school avoidance."""
 
+import dataclasses
+
+import numpy as np
+
 from dspl_eval.initiatives.base import (
     SESSION_RULES,
     SESSION_SETS,
     SESSIONS,
     Column,
+    CostLine,
+    DemoModel,
+    DemoReturn,
     Initiative,
+    ItemScale,
     Outcome,
     Rule,
-    before_after,
+    attendance,
+    pre_post,
     pupil_identity,
 )
 
@@ -25,26 +34,38 @@ PASS_FACTORS = (
 )
 
 _PASS = tuple(
-    col
+    dataclasses.replace(col, label=label)
     for factor in PASS_FACTORS
-    for col in (
-        Column(
-            f"pass_{factor}_pre",
+    for col, label in zip(
+        pre_post(
+            f"pass_{factor}",
             "percent",
+            f"PASS {factor.replace('_', ' ')} percentile",
+            minimum=0,
+            maximum=100,
+            aliases=(f"pass {factor} {{}}",),
+            higher_is_better=True,
+            scale="ordinal",
+        ),
+        (
             f"PASS {factor.replace('_', ' ')} percentile before support (0-100)",
-            minimum=0,
-            maximum=100,
-            aliases=(f"pass {factor} {{}}",),
-        ),
-        Column(
-            f"pass_{factor}_post",
-            "percent",
             f"PASS {factor.replace('_', ' ')} percentile after support (0-100)",
-            minimum=0,
-            maximum=100,
-            aliases=(f"pass {factor} {{}}",),
         ),
+        strict=True,
     )
+)
+
+#: The nine PASS factors as one block of items (percentiles, higher is better); a
+#: profile, not a total: the report tests each factor (Holm over the nine).
+PASS = ItemScale(
+    name="pass",
+    label="PASS attitudes to self and school",
+    items=tuple(
+        (f"pass_{f}_pre", f"pass_{f}_post", f.replace("_", " ").capitalize()) for f in PASS_FACTORS
+    ),
+    direction="higher_is_better",
+    combine="mean",
+    min_answered=len(PASS_FACTORS),
 )
 
 
@@ -52,6 +73,9 @@ INITIATIVE = Initiative(
     key="ebsa",
     title="EBSA support pilot",
     unit="child",
+    person="young person",
+    people="young people",
+    short="EBSA",
     id_column="pupil_id",
     description=(
         "Children and young people with emotionally based school avoidance supported by the "
@@ -97,14 +121,7 @@ INITIATIVE = Initiative(
             example="15/12/2023",
         ),
         *SESSIONS,
-        *before_after(
-            "attendance",
-            "percent",
-            "Attendance % in the window",
-            minimum=0,
-            maximum=100,
-            aliases=("attendance rate {}", "att {}"),
-        ),
+        *attendance(),
         *_PASS,
     ),
     rules=(
@@ -113,6 +130,7 @@ INITIATIVE = Initiative(
         *SESSION_RULES,
     ),
     session_sets=SESSION_SETS,
+    item_scales=(PASS,),
     outcomes=(
         Outcome(
             "attendance",
@@ -126,8 +144,63 @@ INITIATIVE = Initiative(
             ),
         ),
     ),
+    uses_thresholds=(
+        "persistent_absence_percent",
+        "severe_absence_percent",
+        "pass_concern_percentile",
+    ),
     item_level=(
         "EBSA cannot use item-level answers (PASS items or SDQ items): return the nine PASS "
         "factor percentiles, pass_<factor>_pre and pass_<factor>_post"
     ),
+)
+
+
+# ----------------------------------------------------------------------------- demo data
+
+
+def _effect(rng: np.random.Generator, row: dict) -> dict:
+    """Attendance rises from about 58% to 85% (more for those lower before, some fall);
+    PASS percentiles rise by about 8 ± 12 around a young person's own level."""
+    before = row["attendance_before"]
+    out: dict[str, object] = {"attendance_after": 85 + 0.4 * (before - 58) + rng.normal(0, 14)}
+    theta = rng.normal(0, 1)
+    for factor in PASS_FACTORS:
+        pre = float(np.clip(round(35 + 12 * theta + rng.normal(0, 14)), 2, 99))
+        out[f"pass_{factor}_pre"] = pre
+        out[f"pass_{factor}_post"] = float(np.clip(round(pre + rng.normal(8, 12)), 2, 99))
+    return out
+
+
+_SERVICE_SCHOOLS = (
+    "Highcliffe Grammar",
+    "Barnwell Academy",
+    "Wyvern Academy",
+    "Oakfield Primary",
+    "Fennick Lane Primary",
+)
+
+DEMO = DemoModel(
+    effect=_effect,
+    cost=CostLine("EBSA practitioners (1.6 FTE), parent workshops, travel", 31_500.0),
+    returns=(
+        DemoReturn("Thornbury High School", years=(7, 11), rows=(6, 9)),
+        DemoReturn("Ashcombe School", years=(7, 11), rows=(6, 9)),
+        DemoReturn("Riverside Community College", years=(7, 11), rows=(6, 9)),
+        DemoReturn(
+            "EBSA outreach service",
+            years=(5, 11),
+            schools=_SERVICE_SCHOOLS,
+            ref_prefix="EB",
+            fmt="csv",
+            rows=(8, 12),
+        ),
+    ),
+    baseline={
+        "attendance_before": (58.0, 18.0),
+        "referral_source": {"school": 0.6, "parent": 0.3, "other": 0.1},
+    },
+    follow_up=0.85,
+    carry=0.05,
+    sessions=8.0,
 )

@@ -1,15 +1,25 @@
 """ELSA: children supported by an Emotional Literacy Support Assistant."""
 
+import dataclasses
+import datetime as dt
+
+import numpy as np
+
 from dspl_eval.initiatives.base import (
     SUSPENSIONS,
     Column,
+    CostLine,
+    DemoModel,
+    DemoReturn,
     Initiative,
+    ItemScale,
     ItemSet,
     Outcome,
+    Pair,
     Rule,
+    before_after,
     pre_post,
     pupil_identity,
-    yes_no,
 )
 
 SDQ_SCALES = ("emotional", "conduct", "hyperactivity", "peer", "prosocial")
@@ -62,11 +72,14 @@ def _sdq_item_column(number: int, item: str, occasion: str) -> Column:
         f"q{number}",
         SDQ_ITEM_WORDING[item],
     )
+    pair = Pair(f"sdq_{item}", f"sdq_{item}_pre", f"sdq_{item}_post", SDQ_ITEM_WORDING[item],
+                scale="ordinal")  # fmt: skip
     return Column(
         f"sdq_{item}_{occasion}",
         "sdq_item",
         f"SDQ item {number} ({item}) {'before' if occasion == 'pre' else 'after'} support",
         aliases=tuple(f"{stem} {{}}" for stem in stems),
+        pair=pair,
     )
 
 
@@ -93,13 +106,32 @@ _SDQ = tuple(
         minimum=0,
         maximum=10,
         aliases=(f"sdq {scale} {{}}", f"{scale} {{}}"),
+        higher_is_better=scale == "prosocial",
+        same_as_baseline=("sdq_informant",),
     )
+)
+
+#: Total difficulties: the sum of the four difficulty scales (Goodman 1997; sdqinfo.org),
+#: scored only when all four are given.
+SDQ_DIFFICULTIES = ItemScale(
+    name="sdq_total_difficulties",
+    label="SDQ total difficulties (0-40)",
+    items=tuple(
+        (f"sdq_{s}_pre", f"sdq_{s}_post", f"SDQ {s} scale") for s in SDQ_SCALES if s != "prosocial"
+    ),
+    direction="lower_is_better",
+    combine="sum",
+    min_answered=4,
 )
 
 INITIATIVE = Initiative(
     key="elsa",
     title="ELSA (Emotional Literacy Support Assistants)",
+    instruments={"sdq": (*SDQ_SCALES, "total_difficulties", "externalising", "internalising")},
     unit="child",
+    person="child",
+    people="children",
+    short="ELSA",
     id_column="pupil_id",
     description=(
         "Children supported by an ELSA: SDQ scores before and after support, suspensions and "
@@ -179,17 +211,26 @@ INITIATIVE = Initiative(
             minimum=0,
             maximum=10,
             aliases=("sdq impact {}", "impact {}"),
+            higher_is_better=False,
+            same_as_baseline=("sdq_informant",),
         ),
         *SUSPENSIONS,
-        yes_no(
-            "permanent_exclusion_before",
-            "Permanently excluded in the window before support",
-            aliases=("pex {}", "permanent exclusion {}", "perm excl {}"),
-        ),
-        yes_no(
-            "permanent_exclusion_after",
-            "Permanently excluded in the window after support",
-            aliases=("pex {}", "permanent exclusion {}", "perm excl {}"),
+        *(
+            dataclasses.replace(col, label=label, example="yes")
+            for col, label in zip(
+                before_after(
+                    "permanent_exclusion",
+                    "yes_no",
+                    "Permanently excluded in the window",
+                    aliases=("pex {}", "permanent exclusion {}", "perm excl {}"),
+                    higher_is_better=False,
+                ),
+                (
+                    "Permanently excluded in the window before support",
+                    "Permanently excluded in the window after support",
+                ),
+                strict=True,
+            )
         ),
         Column(
             "window_months",
@@ -219,6 +260,7 @@ INITIATIVE = Initiative(
         Outcome("suspensions", ("suspensions_before", "suspensions_after")),
     ),
     item_sets=SDQ_ITEM_SETS,
+    item_scales=(SDQ_DIFFICULTIES,),
     rules=(
         Rule("order", "support_start", "support_end", "support ends before it starts"),
         Rule(
@@ -229,4 +271,73 @@ INITIATIVE = Initiative(
         ),
         Rule("order", "support_end", "follow_up_end", "follow-up ends before support ended"),
     ),
+)
+
+
+# ----------------------------------------------------------------------------- demo data
+
+_DIFFICULTIES = ("emotional", "conduct", "hyperactivity", "peer")
+
+
+def _effect(rng: np.random.Generator, row: dict) -> dict:
+    """SDQ difficulty scales fall by about 0.9 each (a child-level response ± 0.8, item
+    noise ± 1.1), prosocial rises by 0.6; impact falls by 1; suspensions fall by about
+    half; EHCP status follows the SEN status."""
+    response = rng.normal(0, 0.8)
+    out: dict[str, object] = {
+        f"sdq_{s}_post": row[f"sdq_{s}_pre"] - 0.9 + response + rng.normal(0, 1.1)
+        for s in _DIFFICULTIES
+    }
+    out["sdq_prosocial_post"] = row["sdq_prosocial_pre"] + 0.6 + rng.normal(0, 1.2)
+    parent = row.get("sdq_informant") == "parent"
+    top = 10 if parent else 6
+    impact = float(np.clip(round(rng.normal(4 if parent else 2.5, 1.6)), 0, top))
+    shown = parent or rng.random() < 0.7
+    out["sdq_impact_pre"] = impact if shown else None
+    out["sdq_impact_post"] = (
+        float(np.clip(round(impact - 1 + rng.normal(0, 1.1)), 0, top)) if shown else None
+    )
+    secondary = (row.get("year_group") or 0) >= 7
+    before = int(rng.poisson(float(rng.gamma(0.6, 1.2)) * (1.5 if secondary else 0.6)))
+    out["suspensions_before"] = before
+    out["suspensions_after"] = int(rng.binomial(before, 0.45)) + int(rng.random() < 0.05)
+    out["permanent_exclusion_before"] = bool(rng.random() < (0.03 if secondary else 0.005))
+    out["permanent_exclusion_after"] = bool(rng.random() < (0.012 if secondary else 0.0))
+    sen = row.get("sen_status")
+    out["ehcp_status"] = {"EHC plan": "EHCP", "none": "none"}.get(
+        sen, "awaiting assessment" if rng.random() < 0.2 else "none"
+    )
+    end, follow = row.get("support_end"), row.get("follow_up_end")
+    out["next_suspension_date"] = None
+    if end is not None and follow is not None and out["suspensions_after"] and follow > end:
+        span = (follow - end).days
+        out["next_suspension_date"] = end + dt.timedelta(days=int(rng.integers(1, span + 1)))
+    out["window_months"] = 6
+    return out
+
+
+DEMO = DemoModel(
+    effect=_effect,
+    cost=CostLine("ELSA release time, EP supervision and ELSA network", 14_500.0),
+    returns=(
+        DemoReturn("Barnwell Academy", years=(7, 11)),
+        DemoReturn("Kestrel Way Junior School", years=(3, 6)),
+        DemoReturn("Fennick Lane Primary", years=(0, 6), fmt="csv", encoding="utf-8-sig"),
+        DemoReturn("Wyvern Academy", years=(7, 11)),
+        DemoReturn("Bramblecote Primary", years=(1, 6)),
+    ),
+    rows=(8, 12),
+    baseline={
+        "sdq_emotional_pre": (5.2, 2.2),
+        "sdq_conduct_pre": (3.4, 2.2),
+        "sdq_hyperactivity_pre": (5.6, 2.2),
+        "sdq_peer_pre": (3.1, 2.2),
+        "sdq_prosocial_pre": (5.5, 2.2),
+        "sdq_informant": {"teacher": 0.8, "parent": 0.2},
+        "sessions_attended": (9.0, 2.0),
+        "window_months": (6.0, 0.0),
+    },
+    follow_up=0.85,
+    carry=0.05,
+    sessions="sessions_attended",
 )

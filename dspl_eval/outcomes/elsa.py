@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dspl_eval import disclosure, measures, stats
+from dspl_eval import blocks, disclosure, measures, stats
 from dspl_eval import reporting as rp
 from dspl_eval.errors import ConfigError
 from dspl_eval.gate import PROTECTS, Issued
@@ -115,7 +115,7 @@ def informant_sentence(ctx: Context) -> str:
     parts = [
         f"{INFORMANT_WORDS[k]} {_for_words(ctx, issued[k])}" for k in INFORMANTS if sets.get(k)
     ]
-    text = "SDQs were completed by " + _join(parts) if parts else "No SDQs were returned"
+    text = "SDQs were completed by " + rp.join_words(parts) if parts else "No SDQs were returned"
     text += (
         ". Teachers and parents rate children differently (different questionnaires, "
         "norms and cut-offs), so each informant's scores are analysed separately and "
@@ -126,7 +126,7 @@ def informant_sentence(ctx: Context) -> str:
         words = (
             f"Some {ctx.people} (a number suppressed to protect another figure)"
             if missing.hidden and missing.reason == PROTECTS
-            else _capital(ctx.count_words(missing))
+            else rp.capital(ctx.count_words(missing))
         )
         text += f" {words} have no informant recorded and are left out of the SDQ analyses."
     return text
@@ -253,22 +253,16 @@ def band_movement(ctx: Context, bands: measures.SdqBands = measures.TEACHER_BAND
 
 def high_band_change(ctx: Context, bands: measures.SdqBands = measures.TEACHER_BANDS) -> FlagChange:
     """In the two worst total-difficulties bands (teacher: high or very high, 16+) before vs
-    after, with McNemar's exact test (:func:`dspl_eval.reporting.flag_change`)."""
-    scores = ctx.data[[TOTAL_PRE, TOTAL_POST]]
-    worst = set(bands.labels[-2:])
-    flags = {
-        when: measures.sdq_band(scores[column], "total_difficulties", bands)
-        .astype(object)
-        .map(lambda b: None if pd.isna(b) else b in worst)
-        for when, column in (("pre", TOTAL_PRE), ("post", TOTAL_POST))
-    }
+    after, with McNemar's exact test (the threshold-share block,
+    :func:`dspl_eval.blocks.condition_changes`)."""
+    worst = list(bands.labels[-2:])
     low = bands.cutoffs["total_difficulties"][-2] + 1
-    return rp.flag_change(
-        ctx,
-        flags["pre"],
-        flags["post"],
-        f"Total difficulties {bands.labels[-2]} or {bands.labels[-1]} ({low} or more)",
-    )
+    label = f"Total difficulties {bands.labels[-2]} or {bands.labels[-1]} ({low} or more)"
+
+    def in_worst(totals: pd.Series) -> pd.Series:
+        return measures.sdq_band(totals, "total_difficulties", bands).astype(object).isin(worst)
+
+    return blocks.condition_changes(ctx, [(TOTAL_PRE, TOTAL_POST, label)], in_worst)[0]
 
 
 def high_band_sentence(ctx: Context, bands: measures.SdqBands = measures.TEACHER_BANDS) -> str:
@@ -302,9 +296,15 @@ def show_bands(ctx: Context, bands: measures.SdqBands = measures.TEACHER_BANDS) 
 # ----------------------------------------------------------------------------- reliable change
 
 
-def reliable_norm(informant: str = "teacher") -> measures.InstrumentNorm:
+def reliable_norm(
+    informant: str = "teacher", partnership: object = None
+) -> measures.InstrumentNorm:
     """The published SDQ total-difficulties norm SD and test–retest reliability of the
-    informant (:func:`dspl_eval.measures.reliable_change_norm`)."""
+    informant (:func:`dspl_eval.measures.reliable_change_norm`), with those of the
+    partnership's settings file put in where it sets them (``partnership``:
+    ``ctx.settings``, :meth:`dspl_eval.settings.Settings.norm`)."""
+    if hasattr(partnership, "norm"):
+        return partnership.norm("sdq", informant, "total_difficulties")
     return measures.reliable_change_norm("sdq", informant, "total_difficulties")
 
 
@@ -316,7 +316,7 @@ def reliable_change(ctx: Context, informant: str = "teacher") -> measures.Reliab
     return measures.norm_reliable_change(
         pairs[TOTAL_PRE].astype(float),
         pairs[TOTAL_POST].astype(float),
-        reliable_norm(informant),
+        reliable_norm(informant, ctx.settings),
         higher_is_better=False,
         measure=f"SDQ total difficulties ({informant}-rated)",
     )
@@ -356,7 +356,7 @@ def reliable_sentence(
         "Deteriorated": "deteriorated reliably",
     }
     parts = [f"{table[k]} {v}" for k, v in words.items() if table[k] != disclosure.SUPPRESSED]
-    text = f"Of the {ctx.count_words(n)} with {who} SDQs before and after, " + _join(parts)
+    text = f"Of the {ctx.count_words(n)} with {who} SDQs before and after, " + rp.join_words(parts)
     if len(parts) < len(words):
         text += (
             " (the other counts are suppressed: small, or they would let a small one be worked out)"
@@ -364,9 +364,9 @@ def reliable_sentence(
     return text + "."
 
 
-def reliable_method(informant: str = "teacher") -> str:
+def reliable_method(informant: str = "teacher", partnership: object = None) -> str:
     """The methods line: the fixed threshold, its inputs and their sources."""
-    norm = reliable_norm(informant)
+    norm = reliable_norm(informant, partnership)
     if not norm.available:
         return f"Reliable change ({informant}-rated SDQ): no published norm, so none is given."
     checked = "" if norm.verified else " (entered from the published norms, not re-checked)"
@@ -386,7 +386,7 @@ def show_reliable_change(
     """The threshold and its source, then :func:`dspl_eval.reporting.show_reliable_change`
     (counts table; category bars for commissioners, the scatter for analysts)."""
     if not summary.reason:
-        norm = reliable_norm(informant)
+        norm = reliable_norm(informant, ctx.settings)
         rp.show_markdown(
             f"The threshold is fixed, the same every term: the published norm SD of "
             f"{informant}-rated total difficulties ({norm.sd:g} points) and its test–retest "
@@ -710,7 +710,7 @@ def follow_up_sentence(ctx: Context, ex: Exclusions) -> str:
     parts = []
     if ex.no_follow_up:
         parts.append(
-            f"{_capital(ctx.count(ex.no_follow_up))} have no follow-up yet (support has "
+            f"{rp.capital(ctx.count(ex.no_follow_up))} have no follow-up yet (support has "
             "not ended, or ended on or after the last date we know about): they are left "
             "out rather than counted as having no suspensions"
         )
@@ -916,7 +916,7 @@ def suspension_free_sentence(ctx: Context, sf: SuspensionFree) -> str:
         elif value != disclosure.SUPPRESSED:
             parts.append(f"{value} at {h:g} months")
     if parts:
-        text += " An estimated " + _join(parts) + " were still without a further suspension."
+        text += f" An estimated {rp.join_words(parts)} were still without a further suspension."
     if pending:
         text += (
             f" No estimate is given at {' or '.join(pending)} months: fewer than "
@@ -943,16 +943,14 @@ def show_breakdowns(ctx: Context, outcome: PairedOutcome) -> None:
 # ----------------------------------------------------------------------------- endings
 
 
-def value_for_money(ctx: Context, summary: measures.ReliableChangeSummary) -> None:
-    """Cost per child supported, per session and per child with a reliable improvement in
-    teacher-rated total difficulties (hidden whenever that count is)."""
+def value_for_money(ctx: Context, summary: measures.ReliableChangeSummary) -> dict:
+    """The value-for-money arguments of :func:`dspl_eval.reporting.show_ending`: cost per
+    child with a reliable improvement in teacher-rated total difficulties (hidden whenever
+    that count is), or why there is none."""
     words = "a reliable improvement (teacher-rated SDQ)"
     if summary.reason:
-        rp.show_value_for_money(ctx, outcome=None, outcome_words=words, reason=summary.reason)
-    else:
-        rp.show_value_for_money(
-            ctx, outcome=reliable_sets(ctx, summary)["Improved"], outcome_words=words
-        )
+        return {"outcome": None, "outcome_words": words, "reason": summary.reason}
+    return {"outcome": reliable_sets(ctx, summary)["Improved"], "outcome_words": words}
 
 
 def summary_tables(
@@ -965,30 +963,38 @@ def summary_tables(
     sf: SuspensionFree,
 ) -> dict[str, tuple[str, Shown]]:
     """The tables for the index and summary.xlsx, all issued by the gate."""
-    flags = [high_band_change(teacher)]
-    flags += [f for f in (ex.any_suspension, ex.permanent) if f is not None]
-    tables = rp.summary_tables(ctx, outcomes, flags)
-    if not summary.reason:
-        tables["reliable change"] = (
+    flags = [high_band_change(teacher), ex.any_suspension, ex.permanent]
+    followed = sf.km is not None and len(sf.months) and not ctx.too_few(len(sf.months))
+    more = {
+        "reliable change": None
+        if summary.reason
+        else (
             "Reliable change in teacher-rated SDQ total difficulties",
-            reliable_table(ctx, summary),
-        )
-    tables["suspensions"] = (
-        "Suspensions before and after support, over the time observed (rates per 100 child-months)",
-        exclusion_table(ctx, ex),
-    )
-    if sf.km is not None and len(sf.months) and not ctx.too_few(len(sf.months)):
-        tables["suspension-free"] = (
-            "Still without a further suspension after support",
-            suspension_free_table(ctx, sf),
-        )
-    if not av.reason:
-        tables["added value"] = ("SDQ Added Value (parent-rated)", added_value_table(ctx, av))
-    return tables
+            lambda: reliable_table(ctx, summary),
+        ),
+        "suspensions": (
+            "Suspensions before and after support, over the time observed (rates per 100 "
+            "child-months)",
+            lambda: exclusion_table(ctx, ex),
+        ),
+        "suspension-free": (
+            (
+                "Still without a further suspension after support",
+                lambda: suspension_free_table(ctx, sf),
+            )
+            if followed
+            else None
+        ),
+        "added value": None
+        if av.reason
+        else ("SDQ Added Value (parent-rated)", lambda: added_value_table(ctx, av)),
+    }
+    return rp.summary_tables(ctx, outcomes, flags, more)
 
 
-def methods(window_months: int) -> list[str]:
-    """The instrument and method lines of the methods section (with their sources)."""
+def methods(window_months: int, partnership: object = None) -> list[str]:
+    """The instrument and method lines of the methods section (with their sources;
+    ``partnership``: ``ctx.settings``, for the reliable-change inputs it sets)."""
     return [
         "SDQ (Strengths and Difficulties Questionnaire): 25 items on five scales of five "
         "items (0–10 each); total difficulties = emotional + conduct + hyperactivity + peer "
@@ -997,7 +1003,7 @@ def methods(window_months: int) -> list[str]:
         "scales are one family, with Holm's adjustment of the paired t-test p-values.",
         f"Bands: {measures.TEACHER_BANDS.source}; parent three bands: "
         f"{measures.PARENT_BANDS.source}.",
-        reliable_method("teacher"),
+        reliable_method("teacher", partnership),
         "SDQ Added Value (Ford et al. 2009, Br J Psychiatry 194:552–8): predicted total "
         "after = 2.3 + 0.8 × total before + 0.2 × impact before − 0.3 × emotional before; "
         "added value = predicted − observed; added value ÷ 5 is about an effect size. "
@@ -1026,15 +1032,3 @@ def methods(window_months: int) -> list[str]:
         "estimate at a horizon where fewer children than the suppression threshold are "
         "still at risk.",
     ]
-
-
-# ----------------------------------------------------------------------------- helpers
-
-
-_capital = rp.capital
-
-
-def _join(parts: list[str]) -> str:
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]

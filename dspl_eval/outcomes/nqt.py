@@ -23,20 +23,18 @@ only with its discordant sets (:class:`~dspl_eval.reporting.PValue`).
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
-from dspl_eval import disclosure, measures, plots, stats
+from dspl_eval import blocks, measures
 from dspl_eval import reporting as rp
+from dspl_eval.blocks import profile, shares
+from dspl_eval.blocks.items import ItemScaleBlock, Reliability
 from dspl_eval.errors import ConfigError
-from dspl_eval.gate import PROTECTS
-from dspl_eval.initiatives.nqt import CONFIDENCE_TOPICS
-from dspl_eval.reporting import Context, FlagChange, PairedOutcome, PValue, Share, Shown, Stat
+from dspl_eval.reporting import Context, FlagChange, PairedOutcome, Shown
 
-ITEMS = tuple(f"conf_{topic}" for topic in CONFIDENCE_TOPICS)
+#: The declared item scale (``Initiative.item_scales``) the confidence items form.
+SCALE_NAME = "confidence"
 ITEM_LABELS = {
     "conf_learning_environment": "Creating a good learning environment",
     "conf_low_level_behaviour": "Managing low-level behaviour",
@@ -47,16 +45,17 @@ ITEM_LABELS = {
 }
 #: The family the items' p-values are adjusted over (named in the column headings).
 ITEM_FAMILY = "confidence items"
-SCALE_PRE, SCALE_POST = "confidence_scale_pre", "confidence_scale_post"
+ITEMS = tuple(ITEM_LABELS)
+SCALE_PRE, SCALE_POST = f"{SCALE_NAME}_score_pre", f"{SCALE_NAME}_score_post"
 SCALE_LABEL = "Confidence score"
 UNDERSTANDING_LABEL = "Self-rated understanding"
 SATISFACTION = ("too little", "just right", "too much")
 NOT_ANSWERED = "Not answered"
-NOT_RECORDED = "Not recorded"
-TOTAL = "Total (in the returns)"
+NOT_RECORDED = profile.NOT_RECORDED
 ROLE_LABELS = {"other": "Other role"}
-SIGNIFICANCE = 0.05
-SHARE_COLUMN = "% of those who answered (95% CI)"
+SHARE_COLUMN = profile.SHARE_COLUMN
+#: The occasion α is worked out for ("Before the programme: α = …").
+OCCASION = "the programme"
 
 #: Why the report has no "cost per teacher with a reliable improvement".
 NO_RELIABLE_CHANGE = (
@@ -140,18 +139,30 @@ def _items(when: str) -> list[str]:
     return [f"{item}_{when}" for item in ITEMS]
 
 
+def confidence(ctx: Context, min_items: int | None = None) -> ItemScaleBlock:
+    """The confidence block (:func:`dspl_eval.blocks.item_scale` on the declared
+    ``confidence`` scale): the score is the mean of the six items, scored when at least
+    ``min_items`` are answered (default the declaration's: all six), ordinal
+    (:data:`SCALE_CHOICE`); the items are ordinal, Holm over the :data:`ITEM_FAMILY`."""
+    return blocks.item_scale(
+        ctx,
+        SCALE_NAME,
+        family=ITEM_FAMILY,
+        labels={f"{item}_pre": label for item, label in ITEM_LABELS.items()},
+        score_label=SCALE_LABEL,
+        min_answered=min_items,
+    )
+
+
 def prepare(ctx: Context, min_items: int | None = None) -> Context:
-    """The context with the confidence scale score before and after (``SCALE_PRE``,
-    ``SCALE_POST``: the mean of the six items, :func:`dspl_eval.measures.likert_scale_score`,
-    scored when at least ``min_items`` are answered, default all six) and roles labelled for
-    reading (``other`` → ``Other role``). The returned context shares ``ctx``'s gate. The
-    input is not changed."""
+    """The context with the confidence score before and after (``SCALE_PRE``,
+    ``SCALE_POST``: :func:`confidence`) and roles labelled for reading (``other`` →
+    ``Other role``). The returned context shares ``ctx``'s gate. The input is not
+    changed."""
     data = ctx.data.copy()
-    data[SCALE_PRE] = measures.likert_scale_score(data, _items("pre"), min_items)
-    data[SCALE_POST] = measures.likert_scale_score(data, _items("post"), min_items)
     if "role" in data:
         data["role"] = data["role"].astype(object).replace(ROLE_LABELS)
-    return ctx.with_data(data)
+    return confidence(ctx.with_data(data), min_items).ctx
 
 
 def scale_outcome(ctx: Context) -> PairedOutcome:
@@ -176,59 +187,9 @@ def understanding_outcome(ctx: Context) -> PairedOutcome:
 # ----------------------------------------------------------------------------- sentences
 
 
-def _withheld(ctx: Context, members: frozenset, what: str) -> str | None:
-    """Why figures computed from ``members`` are not shown, or None when they may be."""
-    if not members:
-        return f"{what}: no {ctx.people} have answers before and after yet."
-    issued = ctx.gate.count(members)
-    if issued.hidden and issued.reason == PROTECTS and not ctx.too_few(len(members)):
-        return (
-            f"{what}: not shown, because the number of {ctx.people} with answers before and "
-            "after would let a smaller group be worked out from another figure in this report."
-        )
-    if issued.hidden or ctx.too_few(len(members)):
-        return (
-            f"{what}: fewer than {ctx.threshold} {ctx.people} have answers before and after, "
-            "so no figures are shown."
-        )
-    return None
-
-
-def change_sentence(ctx: Context, outcome: PairedOutcome, what: str) -> str:
-    """One sentence on an ordinal before/after measure: means, mean change with its 95% CI,
-    the Hodges–Lehmann median change with its interval, the Wilcoxon p and g_av, e.g.
-    *Self-rated understanding rose from 45% to 71% for the 24 teachers with answers before
-    and after (mean change +26 points, 95% CI +21 to +31; median change +25 points, 95% CI
-    +20 to +30; Wilcoxon signed-rank p < .001; effect size g_av 1.90, 1.30 to 2.50).*"""
-    withheld = _withheld(ctx, outcome.both, what)
-    if withheld:
-        return withheld
-    r = outcome.result
-    unit, dp = outcome.unit, outcome.decimals
-    low, high = r.confidence_interval()
-    mean_ci = f", 95% CI {rp.fmt_interval(low, high, '', dp)}" if math.isfinite(low) else ""
-    parts = [f"mean change {rp.fmt_change(r.mean_diff, unit, dp)}{mean_ci}"]
-    median = rp.median_change_text(outcome)
-    if median != "x":
-        parts.append(f"median change (Hodges–Lehmann) {median.replace(' (', ', 95% CI ', 1)}")
-        parts[-1] = parts[-1].removesuffix(")")
-    if math.isfinite(outcome.primary_pvalue):
-        parts.append(f"Wilcoxon signed-rank {rp.fmt_p(outcome.primary_pvalue)}")
-    effect = rp.effect_text(outcome)
-    if effect != "x":
-        parts.append(f"effect size g_av {effect.replace(' (', ', 95% CI ', 1).removesuffix(')')}")
-    n = ctx.gate.count(outcome.both)
-    text = (
-        f"{what} {rp.direction_word(r.mean_diff)} from {rp.fmt(r.mean_pre, unit, dp)} to "
-        f"{rp.fmt(r.mean_post, unit, dp)} for the {ctx.count_words(n)} with answers before "
-        f"and after ({'; '.join(parts)})."
-    )
-    return text + rp.missing_sentence(ctx, outcome.without_follow_up, "no after answers yet")
-
-
 def scale_sentence(ctx: Context, outcome: PairedOutcome) -> str:
-    """The headline on the confidence score (:func:`change_sentence`)."""
-    return change_sentence(
+    """The headline on the confidence score (:func:`dspl_eval.blocks.score_sentence`)."""
+    return blocks.score_sentence(
         ctx,
         outcome,
         "Teachers' confidence across six SEND topics (the mean of six answers from 1, "
@@ -237,93 +198,29 @@ def scale_sentence(ctx: Context, outcome: PairedOutcome) -> str:
 
 
 def understanding_sentence(ctx: Context, outcome: PairedOutcome) -> str:
-    """The headline on self-rated understanding of the role (:func:`change_sentence`)."""
-    return change_sentence(ctx, outcome, "Self-rated understanding of the role (0-100%)")
+    """The headline on self-rated understanding of the role."""
+    return blocks.score_sentence(ctx, outcome, "Self-rated understanding of the role (0-100%)")
 
 
 # ----------------------------------------------------------------------------- reliability
 
 
-@dataclass(frozen=True)
-class Reliability:
-    """Cronbach's α of the six items at one time point and the teachers it is computed
-    from."""
-
-    alpha: measures.CronbachAlpha
-    members: frozenset
-
-
 def reliability(ctx: Context) -> dict[str, Reliability]:
-    """Cronbach's α of the six items before and after, both from the same teachers: those
-    who answered all six items both times (so the two values compare like with like, and
-    their n is the n of the before/after comparison)."""
-    pre, post = ctx.data[_items("pre")], ctx.data[_items("post")]
-    complete = pre.notna().all(axis=1) & post.notna().all(axis=1)
-    members = ctx.members(complete)
-    return {
-        "Before": Reliability(measures.cronbach_alpha(pre[complete]), members),
-        "After": Reliability(measures.cronbach_alpha(post[complete]), members),
-    }
+    """Cronbach's α of the six items before and after, from the teachers who answered all
+    six both times (:func:`dspl_eval.blocks.item_alphas`)."""
+    return blocks.item_alphas(ctx, blocks.scale_of(ctx, SCALE_NAME))
 
 
-def alpha_words(alpha: float) -> str:
-    """α in plain words (George & Mallery 2003 rule of thumb; .70 is the usual minimum)."""
-    if not math.isfinite(alpha):
-        return "cannot be worked out"
-    if alpha >= 0.9:
-        return (
-            "very high: the items hang together very closely, and some may ask nearly "
-            "the same thing"
-        )
-    if alpha >= 0.8:
-        return "good: the items hang together well, so one score summarises them fairly"
-    if alpha >= 0.7:
-        return "acceptable: the items hang together well enough to add up into one score"
-    if alpha >= 0.6:
-        return "questionable: read the score alongside the separate items"
-    return (
-        "low: the items do not hang together, so the score mixes different things; read "
-        "the items one by one"
-    )
-
-
-def reliability_table(ctx: Context, alphas: dict[str, Reliability]) -> Shown:
-    """α before and after with the teachers answering every item and a one-word reading."""
-    rows = []
-    for when, r in alphas.items():
-        a = r.alpha
-        rows.append(
-            {
-                "Questionnaire": when,
-                "n": r.members,
-                "Cronbach's α": Stat(rp.fmt(a.alpha, "", 2), r.members),
-                "Reading": Stat(alpha_words(a.alpha).split(":")[0] if not a.reason else "x",
-                                r.members),
-            }
-        )  # fmt: skip
-    return rp.gated_table(ctx, pd.DataFrame(rows).set_index("Questionnaire"), ["n"])
+reliability_table = blocks.reliability_table
+alpha_words = blocks.alpha_words
 
 
 def reliability_sentence(ctx: Context, alphas: dict[str, Reliability]) -> str:
-    """Plain-words summary of α before and after (one line each, markdown bullets)."""
-    lines = []
-    for when, r in alphas.items():
-        a = r.alpha
-        if not r.members or ctx.too_few(len(r.members)) or ctx.gate.count(r.members).hidden:
-            lines.append(f"- {when} the programme: not shown (too few {ctx.people}, or a number "
-                         "that would let a small group be worked out).")  # fmt: skip
-        elif not math.isfinite(a.alpha):
-            lines.append(f"- {when} the programme: α cannot be worked out ({a.reason}).")
-        else:
-            lines.append(
-                f"- {when} the programme: α = {rp.fmt(a.alpha, '', 2)}, {alpha_words(a.alpha)}."
-            )
-    return "\n".join(lines)
+    return blocks.reliability_sentence(ctx, alphas, OCCASION)
 
 
 def show_reliability(ctx: Context, alphas: dict[str, Reliability]) -> None:
-    rp.show_markdown(reliability_sentence(ctx, alphas))
-    rp.show_table(ctx, reliability_table(ctx, alphas), "Internal consistency of the six items")
+    blocks.show_alphas(ctx, alphas, "Internal consistency of the six items", OCCASION)
 
 
 # ----------------------------------------------------------------------------- items
@@ -331,12 +228,7 @@ def show_reliability(ctx: Context, alphas: dict[str, Reliability]) -> None:
 
 def item_outcomes(ctx: Context) -> list[PairedOutcome]:
     """The six items as ordinal paired outcomes (Wilcoxon signed-rank, Hodges–Lehmann)."""
-    return [
-        rp.paired_outcome(
-            ctx, f"{item}_pre", f"{item}_post", ITEM_LABELS[item], decimals=1, scale="ordinal"
-        )
-        for item in ITEMS
-    ]
+    return confidence(ctx).items
 
 
 def item_title(outcomes: list[PairedOutcome]) -> str:
@@ -349,55 +241,9 @@ def items_table(ctx: Context, outcomes: list[PairedOutcome]) -> Shown:
     return rp.change_family_table(ctx, outcomes, ITEM_FAMILY)
 
 
-def _shown(ctx: Context, outcome: PairedOutcome) -> bool:
-    return bool(outcome.both) and _withheld(ctx, outcome.both, outcome.label) is None
-
-
-def _direction(outcome: PairedOutcome) -> float:
-    """The sign of the change: the Hodges–Lehmann median change, else the mean change."""
-    s = outcome.signed_rank
-    if s is not None and math.isfinite(s.estimate) and s.estimate != 0:
-        return s.estimate
-    return outcome.result.mean_diff
-
-
-def significant_items(ctx: Context, outcomes: list[PairedOutcome]) -> tuple[list[str], list[str]]:
-    """Items (among those shown) that rose / fell with a Holm-adjusted Wilcoxon p < .05."""
-    adjusted = rp.family(ctx, outcomes)
-    up, down = [], []
-    for o, p in zip(outcomes, adjusted, strict=True):
-        if not _shown(ctx, o) or not (math.isfinite(p) and p < SIGNIFICANCE):
-            continue
-        (up if _direction(o) > 0 else down).append(o.label)
-    return up, down
-
-
 def items_sentence(ctx: Context, outcomes: list[PairedOutcome]) -> str:
     """How many of the six topics changed beyond chance (Wilcoxon, Holm over the items)."""
-    shown = [o for o in outcomes if _shown(ctx, o)]
-    k = len(outcomes)
-    if not shown:
-        return (
-            "Confidence by topic: not shown (too few teachers with answers before and after, "
-            "or a number that would let a small group be worked out)."
-        )
-    up, down = significant_items(ctx, outcomes)
-    test = f"Wilcoxon signed-rank test, Holm-adjusted over the {k} {ITEM_FAMILY}"
-    hidden = "" if len(shown) == k else f" ({k - len(shown)} of the {k} topics are not shown)"
-    if not up and not down:
-        return (
-            f"Confidence did not change on any of the {k} topics by more than chance would "
-            f"explain ({test}){hidden}."
-        )
-    parts = []
-    if up:
-        parts.append(f"rose on {'all' if len(up) == k else f'{len(up)} of the'} {k} topics")
-    if down:
-        parts.append(f"fell on {len(down)} ({'; '.join(d.lower() for d in down)})")
-    return (
-        f"Confidence {' and '.join(parts)} by more than chance would explain "
-        f"({test}, p < .05){hidden}."
-    )
+    return blocks.items_sentence(ctx, outcomes, "Confidence", "topics", ITEM_FAMILY)
 
 
 def show_items(ctx: Context, outcomes: list[PairedOutcome]) -> None:
@@ -410,132 +256,54 @@ def show_items(ctx: Context, outcomes: list[PairedOutcome]) -> None:
 # ----------------------------------------------------------------------------- agreement
 
 
-def agrees(ctx: Context, when: str, threshold: int = 4) -> pd.DataFrame:
-    """Per item, whether the answer is ``threshold`` or above (nullable booleans; missing
-    answers stay missing). With the default 4 it equals
-    :func:`dspl_eval.measures.likert_agrees` (agree or strongly agree)."""
+def _check_agree(threshold: object) -> int:
     if isinstance(threshold, bool) or not isinstance(threshold, int | np.integer):
         raise ConfigError(f"agree_threshold {threshold!r}: expected a whole number from 2 to 5")
     if not 2 <= threshold <= 5:
         raise ConfigError(f"agree_threshold {threshold!r}: expected a whole number from 2 to 5")
+    return int(threshold)
+
+
+def agrees(ctx: Context, when: str, threshold: int = 4) -> pd.DataFrame:
+    """Per item, whether the answer is ``threshold`` or above (nullable booleans; missing
+    answers stay missing). With the default 4 it equals
+    :func:`dspl_eval.measures.likert_agrees` (agree or strongly agree)."""
+    threshold = _check_agree(threshold)
     columns = _items(when)
-    if threshold == 4:
-        flags = measures.likert_agrees(ctx.data, columns)
-    else:
-        measures.likert_agrees(ctx.data, columns)  # the same checks (present, 1-5)
-        flags = pd.DataFrame(
-            {c: ctx.data[c].astype("Float64").ge(threshold).astype("boolean") for c in columns}
-        )
+    measures.likert_agrees(ctx.data, columns)  # the checks: present, answers 1-5
+    flags = pd.DataFrame(
+        {c: ctx.data[c].astype("Float64").ge(threshold).astype("boolean") for c in columns}
+    )
     flags.columns = list(ITEMS)
     return flags
 
 
 def agreement_changes(ctx: Context, threshold: int = 4) -> list[FlagChange]:
-    """Teachers agreeing (``threshold`` or above) per item before vs after, with McNemar."""
-    before, after = agrees(ctx, "pre", threshold), agrees(ctx, "post", threshold)
-    return [rp.flag_change(ctx, before[i], after[i], ITEM_LABELS[i]) for i in ITEMS]
+    """Teachers agreeing (``threshold`` or above) per item before vs after, with McNemar
+    (:func:`dspl_eval.blocks.condition_changes`)."""
+    threshold = _check_agree(threshold)
+    measures.likert_agrees(ctx.data, [*_items("pre"), *_items("post")])  # present, 1-5
+    items = [(f"{i}_pre", f"{i}_post", label) for i, label in ITEM_LABELS.items()]
+    return blocks.condition_changes(ctx, items, lambda answers: answers >= threshold)
 
 
-def holm_with_source(pvalues: list[float]) -> tuple[list[float], list[int | None]]:
-    """Holm-adjusted p-values (NaN left out of the family, as
-    :func:`dspl_eval.reporting.family`) and, for each, the position of the raw p-value that
-    sets it: Holm's ``p̃_(i) = min(1, max_{j ≤ i} (m − j + 1) p_(j))`` equals one scaled raw
-    p-value (or 1), so publishing it publishes that p-value too. ``None`` where the value
-    is 1 or NaN (it then pins no other item)."""
-    finite = [i for i, p in enumerate(pvalues) if math.isfinite(p)]
-    m = len(finite)
-    adjusted: list[float] = [math.nan] * len(pvalues)
-    source: list[int | None] = [None] * len(pvalues)
-    order = sorted(finite, key=lambda i: pvalues[i])
-    best, best_at = -1.0, None
-    for rank, i in enumerate(order):
-        scaled = (m - rank) * pvalues[i]
-        if scaled > best:
-            best, best_at = scaled, i
-        adjusted[i] = min(1.0, best)
-        source[i] = best_at if best < 1 else None
-    return adjusted, source
-
-
-def _agreement_p(changes: list[FlagChange]) -> list[PValue]:
-    """Each item's Holm-adjusted McNemar p with the sets it pins: its own discordant cells
-    and those of the item whose p sets the adjusted value."""
-    raw = [c.result.pvalue if c.n else math.nan for c in changes]
-    adjusted, source = holm_with_source(raw)
-    out = []
-    for i, (c, p) in enumerate(zip(changes, adjusted, strict=True)):
-        pinned = [c.better, c.worse]
-        j = source[i]
-        if j is not None and j != i:
-            pinned += [changes[j].better, changes[j].worse]
-        out.append(PValue(p, tuple(pinned)))
-    return out
+holm_with_source = shares.holm_with_source
 
 
 def agreement_p_column(changes: list[FlagChange]) -> str:
-    m = sum(1 for c in changes if c.n and math.isfinite(c.result.pvalue))
-    return f"p (McNemar exact, Holm over {m} {ITEM_FAMILY})"
+    return shares.p_column(changes, ITEM_FAMILY)
 
 
 def agreement_table(ctx: Context, changes: list[FlagChange]) -> Shown:
     """Per item: teachers with both answers, agreeing before and after, the shares with
-    Wilson intervals and McNemar's exact p, Holm-adjusted over the items (shown only when
-    every discordant count it pins may be)."""
-    pvalues = _agreement_p(changes)
-    column = agreement_p_column(changes)
-    rows = [
-        {
-            "Topic": c.label,
-            "n": c.n,
-            "Agreeing before": c.before,
-            "Agreeing after": c.after,
-            "% agreeing before (95% CI)": Share(c.before, c.n),
-            "% agreeing after (95% CI)": Share(c.after, c.n),
-            column: p,
-        }
-        for c, p in zip(changes, pvalues, strict=True)
-    ]
-    return rp.gated_table(
-        ctx, pd.DataFrame(rows).set_index("Topic"), ["n", "Agreeing before", "Agreeing after"]
-    )
+    Wilson intervals and McNemar's exact p, Holm-adjusted over the items
+    (:func:`dspl_eval.blocks.share_table`)."""
+    return blocks.share_table(ctx, changes, ITEM_FAMILY, heading="Topic", counted="Agreeing")
 
 
 def agreement_sentence(ctx: Context, changes: list[FlagChange], threshold: int = 4) -> str:
-    """The topic whose share agreeing rose most (among those the gate lets be shown), with
-    McNemar (Holm-adjusted over the items)."""
-    words = _agree_words(threshold)
-    pvalues = dict(zip([c.label for c in changes], _agreement_p(changes), strict=True))
-    showable = []
-    for c in changes:
-        if not c.n:
-            continue
-        _, before = ctx.gate.share(c.before, c.n)
-        _, after = ctx.gate.share(c.after, c.n)
-        if not (before.hidden or after.hidden):
-            showable.append((c, before.value, after.value))
-    if not showable:
-        return (
-            f"The share of {ctx.people} who {words} cannot be shown by topic: a group would be "
-            f"too small to show without identifying {ctx.people}."
-        )
-    best, before, after = max(showable, key=lambda t: t[2] - t[1])
-    p = pvalues[best.label]
-    issued = ctx.gate.pvalue(p.p, p.counts)
-    test = (
-        f"McNemar exact test, Holm-adjusted over the {ITEM_FAMILY}, {rp.fmt_p(p.p)}"
-        if not issued.hidden and math.isfinite(p.p)
-        else "the exact test is not shown: it would reveal how many changed, a small number"
-    )
-    share = (
-        f"from {100 * before:.0f}% to {100 * after:.0f}% of the {ctx.count(best.n)} who "
-        f"answered both times ({test})"
-    )
-    if after > before:
-        return f"The share who {words} rose most for {best.label.lower()}: {share}."
-    return (
-        f"The share who {words} rose on none of the topics that can be shown; "
-        f"for {best.label.lower()} it went {share}."
-    )
+    """The topic whose share agreeing rose most (:func:`dspl_eval.blocks.share_sentence`)."""
+    return blocks.share_sentence(ctx, changes, _agree_words(threshold), ITEM_FAMILY)
 
 
 def _agree_words(threshold: int) -> str:
@@ -547,22 +315,17 @@ def _agree_words(threshold: int) -> str:
 
 
 def show_agreement(ctx: Context, changes: list[FlagChange], threshold: int = 4) -> None:
-    """The agreement table and before/after bars drawn from the same issued table."""
-    rp.show_markdown(agreement_sentence(ctx, changes, threshold))
-    table = agreement_table(ctx, changes)
-    rp.show_table(ctx, table, f"{ctx.people.capitalize()} who {_agree_words(threshold)}")
-    if all(not c.n or ctx.too_few(len(c.n)) for c in changes):
-        return
-    bars = table.frame[["Agreeing before", "Agreeing after"]].rename(
-        columns={"Agreeing before": "Before", "Agreeing after": "After"}
-    )
-    plots.display(
-        plots.category_bars(
-            bars,
-            "teachers who felt confident on each topic",
-            noun=ctx.people,
-            suppression_threshold=ctx.threshold,
-        )
+    """The sentence, the agreement table and before/after bars drawn from the same issued
+    table."""
+    blocks.show_shares(
+        ctx,
+        changes,
+        f"{ctx.people.capitalize()} who {_agree_words(threshold)}",
+        ITEM_FAMILY,
+        heading="Topic",
+        counted="Agreeing",
+        chart_label="teachers who felt confident on each topic",
+        sentence=agreement_sentence(ctx, changes, threshold),
     )
 
 
@@ -572,62 +335,12 @@ def show_agreement(ctx: Context, changes: list[FlagChange], threshold: int = 4) 
 def _answers_table(
     ctx: Context, answers: dict[str, frozenset], heading: str, missing_label: str = NOT_ANSWERED
 ) -> Shown:
-    """Teachers per answer, those without one and everyone in the returns, decided by the
-    gate together; each answer's share of those who answered (shown only when the answer's
-    count and the rest of those who answered may both be)."""
-    answered = frozenset().union(*answers.values())
-    everyone = ctx.members()
-    people = ctx.people.capitalize()
-    rows = [
-        {heading: label, people: members, SHARE_COLUMN: Share(members, answered)}
-        for label, members in answers.items()
-    ]
-    rows.append({heading: missing_label, people: everyone - answered,
-                 SHARE_COLUMN: disclosure.NOT_APPLICABLE})  # fmt: skip
-    rows.append({heading: TOTAL, people: everyone, SHARE_COLUMN: disclosure.NOT_APPLICABLE})
-    return rp.gated_table(ctx, pd.DataFrame(rows).set_index(heading), [people])
-
-
-def _answer_sentence(
-    ctx: Context, k: frozenset, answered: frozenset, words: str, what: str, missing: str
-) -> str:
-    """``k`` of those who answered, with the share and its Wilson interval, when the gate
-    lets the share be shown (``k`` and ``answered − k`` both 0 or at least the threshold);
-    else ``k`` of everyone in the returns when that may be shown; else why not."""
-    if not answered:
-        return f"No {ctx.people} have {what} yet."
-    k_issued, share = ctx.gate.share(k, answered)
-    if not share.hidden:
-        low, high = stats.proportion_ci(len(k), len(answered))
-        text = (
-            f"{k_issued} of the {ctx.count(answered)} who answered ({100 * share.value:.0f}%, "
-            f"95% CI {100 * low:.0f}% to {100 * high:.0f}%) {words}"
-        )
-        rest = ctx.members() - answered
-        if rest:
-            issued = ctx.gate.count(rest)
-            verb = "does" if not issued.hidden and issued.value == 1 else "do"
-            text += f"; {ctx.count_words(issued)} in the returns {verb} not have {missing}"
-        return text + "."
-    everyone = ctx.members()
-    issued = ctx.gate.counts({"k": k, "all": everyone})
-    if not (issued["k"].hidden or issued["all"].hidden):
-        return (
-            f"{issued['k']} of the {ctx.count_words(issued['all'])} in the returns {words}. "
-            "The share of those who answered is not shown: the rest of them are too few to "
-            "show without identifying teachers."
-        )
-    return (
-        f"How many {words} cannot be shown: the group, or the rest of those who answered, "
-        f"is too small to show without identifying {ctx.people} (or would let such a group "
-        "be worked out from another figure)."
-    )
+    return blocks.profile_table(ctx, answers, heading, missing_label)
 
 
 def satisfaction_sets(ctx: Context) -> dict[str, frozenset]:
     """Teachers per answer to "amount of content" (too little / just right / too much)."""
-    values = ctx.data["satisfaction"].astype("string").str.lower()
-    return {rp.capital(s): ctx.members(values == s) for s in SATISFACTION}
+    return blocks.category_sets(ctx, "satisfaction", order=SATISFACTION)
 
 
 def satisfaction_table(ctx: Context) -> Shown:
@@ -640,7 +353,7 @@ def satisfaction_sentence(ctx: Context) -> str:
     """How many found the amount of content just right."""
     answers = satisfaction_sets(ctx)
     answered = frozenset().union(*answers.values())
-    return _answer_sentence(
+    return blocks.answer_sentence(
         ctx,
         answers["Just right"],
         answered,
@@ -665,7 +378,7 @@ def practical_info_table(ctx: Context) -> Shown:
 def practical_info_sentence(ctx: Context) -> str:
     """Share satisfied with the practical information, with its Wilson interval."""
     answers = practical_info_sets(ctx)
-    return _answer_sentence(
+    return blocks.answer_sentence(
         ctx,
         answers["Yes"],
         answers["Yes"] | answers["No"],
@@ -828,15 +541,19 @@ def summary_tables(
     agreement: list[FlagChange],
 ) -> dict[str, tuple[str, Shown]]:
     """The headline tables for the index and summary.xlsx (all issued by the gate)."""
-    tables = rp.summary_tables(ctx, outcomes)
-    tables["confidence items"] = (item_title(items), items_table(ctx, items))
-    tables["agreement"] = ("Teachers who felt confident, by topic", agreement_table(ctx, agreement))
-    tables["amount of content"] = ("Amount of content", satisfaction_table(ctx))
-    tables["practical information"] = (
-        "Satisfied with the practical information",
-        practical_info_table(ctx),
-    )
-    return tables
+    more = {
+        "confidence items": (item_title(items), lambda: items_table(ctx, items)),
+        "agreement": (
+            "Teachers who felt confident, by topic",
+            lambda: agreement_table(ctx, agreement),
+        ),
+        "amount of content": ("Amount of content", lambda: satisfaction_table(ctx)),
+        "practical information": (
+            "Satisfied with the practical information",
+            lambda: practical_info_table(ctx),
+        ),
+    }
+    return rp.summary_tables(ctx, outcomes, more=more)
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -22,16 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dspl_eval import disclosure, measures, stats
+from dspl_eval import blocks, disclosure, measures, stats
 from dspl_eval import reporting as rp
-from dspl_eval.errors import ConfigError, DisclosureError
+from dspl_eval.errors import ConfigError
 from dspl_eval.gate import PROTECTS, Issued
-from dspl_eval.measures import (
-    BOXALL_HIGHER_IS_BETTER,
-    BoxallSettings,
-    InstrumentNorm,
-    ReliableChangeSummary,
-)
+from dspl_eval.initiatives.nurture import BOXALL_CLUSTERS, BOXALL_SECTIONS
+from dspl_eval.measures import BoxallSettings, InstrumentNorm, ReliableChangeSummary
 from dspl_eval.reporting import (
     Context,
     Events,
@@ -49,8 +45,10 @@ from dspl_eval.reporting import (
     show_table,
 )
 
-SECTIONS = ("developmental", "diagnostic")
-CLUSTERS = tuple(m for m in BOXALL_HIGHER_IS_BETTER if m not in SECTIONS)
+#: Whether higher is better, per Boxall section and cluster (the definition's).
+BOXALL_HIGHER_IS_BETTER = {**BOXALL_SECTIONS, **BOXALL_CLUSTERS}
+SECTIONS = tuple(BOXALL_SECTIONS)
+CLUSTERS = tuple(BOXALL_CLUSTERS)
 LABELS = {
     "developmental": "Boxall developmental strands",
     "diagnostic": "Boxall diagnostic profile",
@@ -72,9 +70,8 @@ RETURN_AIM_TERMS = (2.0, 4.0)
 RETURN_HORIZONS = (2.0, 3.0, 4.0)
 
 GROUPINGS = ("school", "group_name", "year_group", "sen_status", "sex")
-
-
-_capital = rp.capital
+#: Groupings in words where the column's label does not read well after "by".
+GROUPING_WORDS = {"group_name": "nurture group"}
 
 
 # ----------------------------------------------------------------------------- settings
@@ -83,13 +80,18 @@ _capital = rp.capital
 def boxall_settings(
     reliability: Mapping[str, float] | None = None,
     competence_range: Mapping[str, Sequence[float]] | None = None,
+    partnership: object = None,
 ) -> BoxallSettings:
     """:class:`dspl_eval.measures.BoxallSettings` from the notebook's parameters.
 
     ``None`` means not set (the default: no published reliability coefficients or
     competence-range limits exist). Ranges may be given as ``[low, high]`` lists, as
-    papermill passes them.
+    papermill passes them. Where the parameter is not set, the competence ranges of the
+    partnership's settings (``partnership``: ``ctx.settings``,
+    :meth:`dspl_eval.settings.Settings.boxall_competence`) are used.
     """
+    if not competence_range and hasattr(partnership, "boxall_competence"):
+        competence_range = partnership.boxall_competence()
     ranges = {
         str(k): (float(v[0]), float(v[1]))
         for k, v in (competence_range or {}).items()
@@ -98,20 +100,28 @@ def boxall_settings(
     return BoxallSettings(
         reliability={str(k): float(v) for k, v in (reliability or {}).items() if v is not None},
         competence_range=ranges,
+        measures=tuple(BOXALL_HIGHER_IS_BETTER),
     )
 
 
 def boxall_norms(
-    settings: BoxallSettings, norm_sd: Mapping[str, float] | None = None
+    settings: BoxallSettings,
+    norm_sd: Mapping[str, float] | None = None,
+    partnership: object = None,
 ) -> dict[str, InstrumentNorm]:
     """The reliable-change inputs per Boxall section: the published figures
-    (:data:`dspl_eval.measures.RELIABLE_CHANGE_NORMS`: none exist for the Boxall Profile),
-    overridden by the report's settings only when **both** a norm SD (``norm_sd``) and a
-    test–retest reliability (``settings.reliability``) are given for a section. The
-    cohort's own SD is never used (the threshold would move every term)."""
+    (:func:`dspl_eval.measures.reliable_change_norm`: none exist for the Boxall Profile),
+    or those of the partnership's settings file (``partnership``: ``ctx.settings``,
+    :meth:`dspl_eval.settings.Settings.norm`), overridden by the report's parameters only
+    when **both** a norm SD (``norm_sd``) and a test–retest reliability
+    (``settings.reliability``) are given for a section. The cohort's own SD is never used
+    (the threshold would move every term)."""
     out = {}
     for section in SECTIONS:
-        norm = measures.reliable_change_norm("boxall", "teacher", section)
+        if hasattr(partnership, "norm"):
+            norm = partnership.norm("boxall", "teacher", section)
+        else:
+            norm = measures.reliable_change_norm("boxall", "teacher", section)
         sd = (norm_sd or {}).get(section)
         r = settings.reliability.get(section)
         if sd is not None and r is not None:
@@ -180,8 +190,8 @@ def boxall_outcomes(ctx: Context) -> list[PairedOutcome]:
     """Paired change in each Boxall section total, with its direction: developmental
     strands higher is better, diagnostic profile lower."""
     out = []
-    measures.boxall_scores(ctx.data, "pre")  # range checks (0 to 4 × items)
-    measures.boxall_scores(ctx.data, "post")
+    for when in ("pre", "post"):  # range checks (0 to 4 × items)
+        measures.boxall_scores(ctx.data, when, directions=BOXALL_HIGHER_IS_BETTER)
     for section in SECTIONS:
         if f"boxall_{section}_pre" in ctx.data:
             out.append(boxall_outcome(ctx, section))
@@ -300,42 +310,11 @@ def boxall_sentence(
     return text
 
 
-def show_outcome_charts(ctx: Context, outcome: PairedOutcome) -> None:
-    """For commissioners: the means with their intervals and a histogram of the change
-    whose bins hold 0 or at least the threshold (both from issued tables); for analysts
-    the per-person slope chart and histogram."""
-    from dspl_eval import plots
-
-    if outcome.n == 0 or ctx.too_few(outcome.n) or ctx.gate.count(outcome.both).hidden:
-        return
-    label = rp.in_sentence(outcome.label)
-    if not ctx.commissioner:
-        plots.display(
-            plots.before_after(outcome.pre, outcome.post, label, unit="points",
-                               noun=ctx.people, higher_is_better=outcome.higher_is_better)
-        )  # fmt: skip
-        plots.display(
-            plots.change_distribution(outcome.post - outcome.pre, label, unit="points",
-                                      noun=ctx.people, higher_is_better=outcome.higher_is_better)
-        )  # fmt: skip
-        return
-    plots.display(
-        plots.means_chart(rp.means_table(ctx, outcome), label, unit="points",
-                          higher_is_better=outcome.higher_is_better, noun=ctx.people,
-                          suppression_threshold=ctx.threshold)
-    )  # fmt: skip
-    plots.display(
-        plots.binned_histogram(rp.change_bins(ctx, outcome), label, unit="points",
-                               higher_is_better=outcome.higher_is_better, noun=ctx.people,
-                               suppression_threshold=ctx.threshold)
-    )  # fmt: skip
-
-
 def show_section(ctx: Context, outcome: PairedOutcome) -> None:
     """A Boxall section: the sentence, the table (paired t, g_av) and its charts."""
     show_markdown(section_sentence(ctx, outcome))
     show_table(ctx, rp.outcome_table(ctx, [outcome]), f"{outcome.label}: on entry and at review")
-    show_outcome_charts(ctx, outcome)
+    rp.show_outcome_charts(ctx, outcome, unit="points")
 
 
 def cluster_outcomes(ctx: Context) -> list[PairedOutcome]:
@@ -364,7 +343,7 @@ def show_clusters(ctx: Context, clusters: list[PairedOutcome]) -> None:
 
     if not clusters:
         show_markdown(
-            "No school returned Boxall cluster totals this term, so only the two section "
+            f"No school returned Boxall cluster totals {ctx.period_words}, so only the two section "
             "totals are reported."
         )
         return
@@ -486,11 +465,15 @@ def competence_changes(ctx: Context, settings: BoxallSettings) -> list[FlagChang
     for measure, (low, high) in settings.competence_range.items():
         if f"boxall_{measure}_pre" not in ctx.data:
             continue
-        before = measures.boxall_competence(ctx.data, measure, "pre", settings)
-        after = measures.boxall_competence(ctx.data, measure, "post", settings)
+        flags = [
+            measures.boxall_competence(
+                ctx.data, measure, when, settings, directions=BOXALL_HIGHER_IS_BETTER
+            )
+            for when in ("pre", "post")
+        ]
         name = LABELS[measure].removeprefix("Boxall ")
         label = f"{name[:1].upper()}{name[1:]} ({low:g} to {high:g})"
-        out.append(flag_change(ctx, before, after, label))
+        out.append(flag_change(ctx, *flags, label))
     return out
 
 
@@ -633,7 +616,7 @@ def return_sentence(ctx: Context, r: ReturnToClass) -> str:
     children still attending (Kaplan–Meier), an estimated 61%, 95% CI 44% to 77%, had
     returned within 4 terms of joining (the aim is 2 to 4 terms).*"""
     if not r.n:
-        return "Return to class: no children are in this term's returns."
+        return f"Return to class: no children are in {ctx.period_words}'s returns."
     issued = ctx.gate.counts(dict(r.groups))
     total = issued["Total"]
     back = _who(
@@ -641,7 +624,7 @@ def return_sentence(ctx: Context, r: ReturnToClass) -> str:
     )
     still = _who(ctx, issued["still attending"], "is", "are", "still attending a group")
     of = f"the {ctx.count_words(total)}" if not total.hidden else f"the {ctx.people}"
-    text = f"Of {of} in this term's returns, {back}; {still}."
+    text = f"Of {of} in {ctx.period_words}'s returns, {back}; {still}."
     aim_high = r.aim[1]
     wanted = [h for h in r.km.horizons if h <= aim_high] or list(r.km.horizons)
     shown = {h: _km_estimate(ctx, r, h) for h in wanted}
@@ -743,15 +726,8 @@ def show_return_to_class(ctx: Context, r: ReturnToClass) -> None:
 
 
 def absence_change(ctx: Context, thresholds: measures.AbsenceThresholds) -> FlagChange:
-    """Persistent absence before vs after (``measures.attendance`` flags, McNemar)."""
-    before = measures.attendance(ctx.data, "before", thresholds)
-    after = measures.attendance(ctx.data, "after", thresholds)
-    return flag_change(
-        ctx,
-        before["persistent_absence"],
-        after["persistent_absence"],
-        f"Persistent absence (missing {thresholds.persistent:g}% or more)",
-    )
+    """Persistent absence before vs after (:func:`dspl_eval.blocks.absence_changes`)."""
+    return blocks.absence_changes(ctx, thresholds, severe=False)[0]
 
 
 # ----------------------------------------------------------------------------- suspensions
@@ -937,78 +913,25 @@ def show_suspensions(ctx: Context, s: SuspensionChange) -> None:
 # ----------------------------------------------------------------------------- breakdowns
 
 
-def breakdown_columns(ctx: Context, by: Sequence[str] = GROUPINGS) -> tuple[str, ...]:
-    """The groupings to break the change down by; the nurture-group breakdown is left out
-    when every school has a single group (it would repeat the school table)."""
-    out = []
-    for column in by:
-        if column == "group_name" and "school" in ctx.data and column in ctx.data:
-            pairs = ctx.data[["school", column]].dropna().drop_duplicates()
-            if pairs["school"].is_unique and pairs[column].is_unique:
-                continue
-        out.append(column)
-    return tuple(out)
-
-
 def show_breakdowns(ctx: Context, outcomes: list[PairedOutcome]) -> None:
-    """Boxall change by school, nurture group, year group, SEN status and sex (small
-    groups merged for commissioners)."""
-    if not outcomes:
-        show_markdown("No Boxall scores were returned, so there is nothing to break down.")
-        return
-    for column in breakdown_columns(ctx):
-        if column not in ctx.data or ctx.data[column].isna().all():
-            continue
-        words = {"group_name": "nurture group", "sen_status": "SEN status"}.get(
-            column, column.replace("_", " ")
-        )
-        show_table(ctx, rp.breakdown(ctx, outcomes, column), f"Boxall change by {words}")
+    """Boxall change by school, nurture group, year group, SEN status and sex
+    (:func:`dspl_eval.reporting.show_breakdowns`: small groups merged for commissioners,
+    the nurture-group table left out where every school has one group)."""
+    rp.show_breakdowns(ctx, outcomes, GROUPINGS, title="Boxall change", names=GROUPING_WORDS)
 
 
 # ----------------------------------------------------------------------------- endings
 
 
-def show_value_for_money(ctx: Context, changes: Mapping[str, ReliableChangeSummary]) -> None:
-    """Cost per child, per session and (when a reliable-change index exists) per child with
-    a reliable improvement on at least one section."""
-    rp.show_value_for_money(
-        ctx,
-        outcome=reliable_improvement(ctx, changes),
-        outcome_words="a reliable improvement",
-        reason=reliable_reason(changes),
-    )
-
-
-def show_data_quality(ctx: Context) -> None:
-    """:func:`dspl_eval.reporting.show_data_quality`, except that when the gate cannot
-    publish the table of quarantine reasons (every reason a small count whose sum is the
-    published total), the table is left out and the report says why.
-
-    (A stop-gap until ``reporting.top_reasons`` handles this itself.)"""
-    show_table(
-        ctx,
-        rp.data_quality_table(ctx),
-        "Rows read, kept and quarantined per return (read = kept + quarantined)",
-    )
-    try:
-        reasons = rp.top_reasons(ctx)
-    except DisclosureError:
-        show_markdown(
-            "The reasons rows were set aside are not listed: each reason covers too few rows "
-            "to show without letting a small number be worked out from the total."
-        )
-    else:
-        if len(reasons):
-            show_table(ctx, reasons, "Most common reasons rows were quarantined")
-    failed = [f for f in ctx.validation["files"] if f["initiative"] == ctx.key and f["error"]]
-    if failed:
-        labels = rp.return_labels(ctx)
-        lines = [
-            f"- {labels.get(f['file'], f['file'])}: "
-            + ("could not be read; the analyst has the details" if ctx.commissioner else f["error"])
-            for f in failed
-        ]
-        show_markdown("Returns that could not be read:\n\n" + "\n".join(lines))
+def value_for_money(ctx: Context, changes: Mapping[str, ReliableChangeSummary]) -> dict:
+    """The value-for-money arguments of :func:`dspl_eval.reporting.show_ending`: cost per
+    child with a reliable improvement on at least one section, when a reliable-change
+    index exists, else why not."""
+    return {
+        "outcome": reliable_improvement(ctx, changes),
+        "outcome_words": "a reliable improvement",
+        "reason": reliable_reason(changes),
+    }
 
 
 def summary_tables(
@@ -1019,20 +942,21 @@ def summary_tables(
     suspensions: SuspensionChange,
 ) -> dict[str, tuple[str, Shown]]:
     """The headline tables for the index page and summary.xlsx (issued by the gate)."""
-    tables = rp.summary_tables(ctx, outcomes, [f for f in flags if f is not None])
-    tables["return to class"] = (
-        "Return to full-time mainstream class",
-        return_table(ctx, returned),
-    )
-    tables["return by time"] = (
-        "Share returned full time by time since joining (Kaplan–Meier)",
-        km_table(ctx, returned),
-    )
-    tables["suspensions"] = (
-        "Suspensions before and after joining the group",
-        suspension_table(ctx, suspensions),
-    )
-    return tables
+    more = {
+        "return to class": (
+            "Return to full-time mainstream class",
+            lambda: return_table(ctx, returned),
+        ),
+        "return by time": (
+            "Share returned full time by time since joining (Kaplan–Meier)",
+            lambda: km_table(ctx, returned),
+        ),
+        "suspensions": (
+            "Suspensions before and after joining the group",
+            lambda: suspension_table(ctx, suspensions),
+        ),
+    }
+    return rp.summary_tables(ctx, outcomes, flags, more)
 
 
 def methods(
