@@ -49,6 +49,7 @@ lab: $(VENV)/.stamp-install  ## JupyterLab on a copy of the notebooks in data/de
 
 bench: $(VENV)/.stamp-dev  ## run the benchmarks (figures go in the README)
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/gate.py --record --scales 1 10 100
 	$(BIN)/python benchmarks/batch.py
 
 clean:  ## remove the environment and generated demo data/reports

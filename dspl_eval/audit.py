@@ -1066,7 +1066,7 @@ def _sheet_tables(sheet: str, rows: list[list[object]], doc: Doc) -> None:
 
 def sheet_scope(sheet: str) -> str:
     """The initiative a workbook sheet is about: its name's first word when that is an
-    initiative's key (``"elsa data quality"`` → ``"elsa"``), else ``""``."""
+    initiative's key (``"<key> data quality"`` → ``"<key>"``), else ``""``."""
     first = sheet.strip().lower().split(" ", 1)
     return first[0] if len(first) == 2 and first[0] in INITIATIVES else ""
 

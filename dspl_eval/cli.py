@@ -261,7 +261,10 @@ def _parser() -> argparse.ArgumentParser:
         choices=list(INITIATIVES),
         default=None,
         metavar="KEY",
-        help=f"only these reports ({', '.join(INITIATIVES)}; default: all with data)",
+        help=(
+            f"only these reports ({', '.join(INITIATIVES)}; default: all with data; "
+            "e.g. --initiative elsa ebsa)"
+        ),
     )
     year.add_argument("--jobs", type=str, default=None, help=JOBS_HELP)
     year.add_argument(
