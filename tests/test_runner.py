@@ -139,7 +139,12 @@ def test_analyst_and_commissioner_runs_never_mix(data, tmp_path, audit, capsys):
     first = run(data, reports, nbs, audience="analyst")
     assert first.exit_code == 0, [r.error for r in first.results]
     assert not first.ready  # an analyst pack is never "ready to send"
-    assert set(snapshot(term_dir / "analyst")) == PACK_FILES
+    analyst_files = set(snapshot(term_dir / "analyst"))
+    # the analyst pack also holds the returns tracker and each school's feedback workbook
+    assert {f for f in analyst_files if not f.startswith("feedback/")} == PACK_FILES | {
+        "tracker.html"
+    }
+    assert any(f.startswith("feedback/") and f.endswith(" feedback.xlsx") for f in analyst_files)
     assert not (term_dir / "commissioner").exists()
     assert audit.calls == []  # the analyst edition is not audited ...
     out = capsys.readouterr().out
