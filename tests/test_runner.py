@@ -25,6 +25,7 @@ import pytest
 from openpyxl import load_workbook
 
 from dspl_eval import cli, runner
+from dspl_eval.errors import ConfigError
 from dspl_eval.initiatives import INITIATIVES
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -418,6 +419,19 @@ def test_plan_puts_notebooks_in_work_and_pages_in_the_pack(tmp_path):
         "initiative": "ebsa",
         "data_fingerprint": "",
     }
+
+
+def test_an_initiative_without_a_notebook_is_skipped_by_name_not_refusing_the_batch(
+    tmp_path, capsys
+):
+    nbs = notebooks(tmp_path / "nbs")  # only ebsa has a report notebook here
+    jobs = runner.plan(TERM, tmp_path, tmp_path / "r", None, "analyst", 5, nbs)
+    assert [job.initiative for job in jobs] == ["ebsa"]
+    out = capsys.readouterr().out
+    for key in set(INITIATIVES) - {"ebsa"}:
+        assert f"{key}: no report yet (no notebook {key}.ipynb); not run" in out
+    with pytest.raises(ConfigError, match="no notebook for elsa"):  # asked for by name
+        runner.plan(TERM, tmp_path, tmp_path / "r", ["elsa"], "analyst", 5, nbs)
 
 
 def test_publish_replaces_the_pack_by_renaming(tmp_path):
