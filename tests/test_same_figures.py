@@ -1,8 +1,8 @@
 """The four existing reports show the same figures as before issue 13 (a backtest).
 
-Inputs are frozen: ``tests/data/frozen-demo/processed/2023-24-summer`` is one term of the
+Inputs are frozen: ``tests/fixtures/frozen-demo/processed/2023-24-summer`` is one term of the
 synthetic demo (``dspl-eval demo --seed 1`` at commit 96899df), and
-``tests/data/frozen-demo/expected/<key>.json`` holds every table (caption and cell text)
+``tests/fixtures/frozen-demo/expected/<key>.json`` holds every table (caption and cell text)
 and every chart payload (``data-dspl-chart``) of the commissioner pages that commit
 published from it (see the folder's README). Here the *current* notebooks are run on the
 frozen data with papermill (commissioner edition, threshold 5) and every published table
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-FROZEN = Path(__file__).resolve().parent / "data" / "frozen-demo"
+FROZEN = Path(__file__).resolve().parent / "fixtures" / "frozen-demo"
 TERM = "2023-24-summer"
 KEYS = ("ebsa", "elsa", "nqt", "nurture")
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "dspl_eval" / "notebooks"
