@@ -271,7 +271,8 @@ def _parser() -> argparse.ArgumentParser:
         "--audience",
         choices=AUDIENCES,
         default="commissioner",
-        help="which edition to build, in reports/<year>/<audience>/ (default %(default)s)",
+        help="which edition to build, in reports/<year>/<audience>/ (default %(default)s; "
+        "e.g. --audience analyst)",
     )
     year.add_argument("--threshold", type=str, default=None, help=THRESHOLD_HELP)
     year.add_argument("--settings", type=_user_path, default=None, help=SETTINGS_HELP)
