@@ -612,6 +612,15 @@ def _build_and_publish(
         _analyst_extras(term, data, staging, settings)
     target = edition_dir(reports, term, edition)
     kept = unpublished_dir(reports, term, edition)
+    return _finish_pack(term, outcome, edition, staging, target, kept)
+
+
+def _finish_pack(
+    name: str, outcome: TermOutcome, edition: str, staging: Path, target: Path, kept: Path
+) -> TermOutcome:
+    """Publish the staged pack of term or year ``name`` into ``target`` (atomic rename),
+    or, for a commissioner pack that failed the audit, keep it in ``kept`` and publish
+    nothing; say which on one line."""
     if edition == "commissioner" and not outcome.audit_passed:
         shutil.rmtree(kept, ignore_errors=True)
         os.replace(staging, kept)
@@ -624,7 +633,7 @@ def _build_and_publish(
             else "there is no published pack"
         )
         _say(
-            f"{term}: NOT PUBLISHED — the privacy audit found {len(outcome.audit_findings)} "
+            f"{name}: NOT PUBLISHED — the privacy audit found {len(outcome.audit_findings)} "
             f"problem(s); {before}. The pack is kept for inspection in {kept}:"
         )
         for finding in outcome.audit_findings:
@@ -634,7 +643,7 @@ def _build_and_publish(
         _publish(staging, target)
     if deferred.pending:  # Ctrl-C while the folders were being renamed: the pack is out
         raise RunInterrupted(
-            f"interrupted: the new pack had just been published to {target}", term=term
+            f"interrupted: the new pack had just been published to {target}", term=name
         )
     shutil.rmtree(kept, ignore_errors=True)  # an older unpublished pack is out of date now
     outcome.pack = target
@@ -642,12 +651,12 @@ def _build_and_publish(
     outcome.summary_xlsx = target / "summary.xlsx"
     outcome = _relocated(outcome, staging, target)
     if outcome.ready:
-        _say(f"{term}: Ready to send — {target} (open {outcome.index})")
+        _say(f"{name}: Ready to send — {target} (open {outcome.index})")
     elif edition == "analyst":
         state = "" if outcome.complete else " (INCOMPLETE: see the problems above)"
-        _say(f"{term}: analyst edition written to {target}{state} — not for circulation")
+        _say(f"{name}: analyst edition written to {target}{state} — not for circulation")
     else:
-        _say(f"{term}: NOT READY to send — published to {target}, but:")
+        _say(f"{name}: NOT READY to send — published to {target}, but:")
         for line in _terminal_reasons(outcome):
             _say(f"  {line}")
     return outcome
@@ -1409,40 +1418,7 @@ def _build_and_publish_year(
     root = Path(reports) / year
     target = root / edition
     kept = root / f"unpublished-{edition}"
-    if edition == "commissioner" and not outcome.audit_passed:
-        shutil.rmtree(kept, ignore_errors=True)
-        os.replace(staging, kept)
-        outcome.unpublished = kept
-        outcome.index = kept / "index.html"
-        outcome.summary_xlsx = kept / "summary.xlsx"
-        _say(
-            f"{year}: NOT PUBLISHED — the privacy audit found {len(outcome.audit_findings)} "
-            f"problem(s). The pack is kept for inspection in {kept}:"
-        )
-        for finding in outcome.audit_findings:
-            _say(f"  {finding}")
-        return _relocated(outcome, staging, kept)
-    with _interrupt_deferred() as deferred:
-        _publish(staging, target)
-    if deferred.pending:
-        raise RunInterrupted(
-            f"interrupted: the new pack had just been published to {target}", term=year
-        )
-    shutil.rmtree(kept, ignore_errors=True)
-    outcome.pack = target
-    outcome.index = target / "index.html"
-    outcome.summary_xlsx = target / "summary.xlsx"
-    outcome = _relocated(outcome, staging, target)
-    if outcome.ready:
-        _say(f"{year}: Ready to send — {target} (open {outcome.index})")
-    elif edition == "analyst":
-        state = "" if outcome.complete else " (INCOMPLETE: see the problems above)"
-        _say(f"{year}: analyst edition written to {target}{state} — not for circulation")
-    else:
-        _say(f"{year}: NOT READY to send — published to {target}, but:")
-        for line in _terminal_reasons(outcome):
-            _say(f"  {line}")
-    return outcome
+    return _finish_pack(year, outcome, edition, staging, target, kept)
 
 
 def _year_extras(
