@@ -284,6 +284,8 @@ class Gate:
                 withheld = True
                 break
             hidden[chosen] = PROTECTS
+        if not withheld:
+            hidden = self._pruned(new, hidden, family)
         for s in new:
             if withheld:
                 issued = Issued(float(len(s)), True, WITHHELD)
@@ -310,6 +312,20 @@ class Gate:
             if self._attack(new, {**hidden, s: PROTECTS}, family) is None:
                 return s
         return candidates[0] if candidates else None
+
+    def _pruned(
+        self, new: list[Members], hidden: dict[Members, str], family: Members
+    ) -> dict[Members, str]:
+        """``hidden`` without the protecting cells the request turns out not to need,
+        tried in the order they were hidden (the first ones were hidden when no single
+        cell was enough). A protecting cell that the shown cells pin down (a table's total
+        minus its visible parts) protects nothing, so it is always shown again: no ``c``
+        in a published table can be worked out from the others."""
+        for s in [s for s, reason in hidden.items() if reason == PROTECTS]:
+            trial = {k: r for k, r in hidden.items() if k != s}
+            if self._attack(new, trial, family) is None:
+                hidden = trial
+        return hidden
 
     def events(self, n: float) -> Issued:
         """A count of events (suspensions, sessions): hidden when 1 to threshold − 1."""
@@ -372,9 +388,14 @@ class Gate:
         pub = [add(s) for s in dict.fromkeys(s for s in published if s and s not in secret)]
         hid = {add(s): r for s, r in secret.items() if s}
         extra = [add(f) for f in dict.fromkeys([*self._ledger.families, family]) if f]
-        key = (tuple(pub), tuple(hid.items()), tuple(extra))
+        # an earlier request's protecting cell must stay unknown (this one's are pruned)
+        earlier = {add(s) for s, r in self._ledger.hidden.items() if r == PROTECTS and s}
+        guarded = frozenset(h for h in earlier if h in hid)
+        key = (tuple(pub), tuple(hid.items()), tuple(extra), guarded)
         if key not in self._memo:
-            self._memo[key] = _attack_atoms(self._atoms, pub, hid, extra, self.threshold, self)
+            self._memo[key] = _attack_atoms(
+                self._atoms, pub, hid, extra, self.threshold, self, guarded
+            )
         return self._memo[key]
 
     # ------------------------------------------------------------------ caches
@@ -519,7 +540,8 @@ def attack(
     hidden : mapping of frozenset to reason, or list of frozenset
         The sets shown as ``c``. A :data:`SMALL` cell is known to hold 1 to threshold − 1
         people, a :data:`PROTECTS` cell at least the threshold (the reader is told which);
-        a cell given in a list only at least 1.
+        a cell given in a list only at least 1. A protecting cell that the published
+        equations fix counts as worked out too (it would protect nothing).
     threshold : int
     families : iterable of frozenset
         Unions of the cells of earlier requests (a table's rows together): their
@@ -549,7 +571,8 @@ def attack(
     pub = [atoms.add(s) for s in dict.fromkeys(s for s in published if s and s not in reasons)]
     hid = {atoms.add(s): r for s, r in reasons.items() if s}
     extra = [atoms.add(f) for f in dict.fromkeys(families) if f]
-    return _attack_atoms(atoms, pub, hid, extra, threshold, None)
+    guarded = frozenset(h for h, r in hid.items() if r == PROTECTS)
+    return _attack_atoms(atoms, pub, hid, extra, threshold, None, guarded)
 
 
 def _attack_atoms(
@@ -559,8 +582,11 @@ def _attack_atoms(
     extra: list[int],
     threshold: int,
     gate: Gate | None,
+    guarded: frozenset[int] = frozenset(),
 ) -> str | None:
-    """:func:`attack` on registered sets (ids), with the gate's caches when given."""
+    """:func:`attack` on registered sets (ids), with the gate's caches when given.
+    ``guarded``: protecting cells (ids) that must not be pinned by the published ones
+    either."""
     hid_ids = [h for h in hid if h not in set(pub)]
     reasons = [hid[h] for h in hid_ids]
     n_pub, n_hid = len(pub), len(hid_ids)
@@ -611,7 +637,8 @@ def _attack_atoms(
                 return "the difference of two published figures"
     if n_hid:
         open_cells = [k for k in range(n_hid) if reasons[k] != PROTECTS]
-        if open_cells and determined(a_hid[open_cells]).any():
+        checked = [k for k, h in enumerate(hid_ids) if k in open_cells or h in guarded]
+        if checked and determined(a_hid[checked]).any():
             return "a suppressed cell"
         if open_cells and _hidden_cell_pinned(
             a_eq, a_hid, sizes, reasons, threshold, open_cells, full, inverse, cover, gate
