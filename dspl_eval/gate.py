@@ -67,9 +67,9 @@ from dspl_eval.disclosure import AUDIENCES, SUPPRESSED, check_threshold
 from dspl_eval.errors import ConfigError, DisclosureError
 
 try:  # optional: keeps the numerical libraries to one thread for the gate's small matrices
-    from threadpoolctl import threadpool_limits as _threadpool_limits
+    from threadpoolctl import ThreadpoolController as _ThreadpoolController
 except ImportError:  # pragma: no cover - without it they may spread over every core
-    _threadpool_limits = None
+    _ThreadpoolController = None
 
 SMALL = "small"  # hidden in its own right: 1 to threshold − 1 people, or from too few
 PROTECTS = "protects"  # hidden only so that another hidden figure cannot be worked out
@@ -436,9 +436,28 @@ class Gate:
 def _one_thread() -> contextlib.AbstractContextManager:
     """BLAS on one thread while the gate works: its matrices are small, and several
     report workers each spreading tiny SVDs over every core made them ~30x slower."""
-    if _threadpool_limits is None:
+    controller = _blas_controller()
+    if controller is None:
         return contextlib.nullcontext()
-    return _threadpool_limits(limits=1, user_api="blas")
+    return controller.limit(limits=1, user_api="blas")
+
+
+def _blas_controller() -> object | None:
+    """One threadpoolctl controller per process, made once the libraries the gate uses
+    are loaded (``threadpool_limits`` scans every loaded library on each call: ~12 ms,
+    paid on every request before). Kept in a plain module variable, not a functools
+    cache, so that warm kernels keep it between notebooks (it depends on no term)."""
+    if _ThreadpoolController is None:
+        return None
+    if not _CONTROLLER:
+        import scipy.linalg  # SciPy's BLAS, as well as NumPy's
+        import scipy.optimize  # noqa: F401
+
+        _CONTROLLER.append(_ThreadpoolController())
+    return _CONTROLLER[0]
+
+
+_CONTROLLER: list = []
 
 
 _BLOCK = 512  # vectors tested against the row space at a time (memory)

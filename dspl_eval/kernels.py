@@ -102,6 +102,8 @@ WARM_MODULES = (
     "statsmodels.stats.proportion",
     "statsmodels.genmod.generalized_estimating_equations",
     "statsmodels.duration.survfunc",
+    "pyarrow.parquet",
+    "pandas.core.arrays.arrow.extension_types",
     "dspl_eval.reporting",
     "dspl_eval.plots",
 )
@@ -492,6 +494,9 @@ def _warm(modules: list[str]) -> None:
             importlib.import_module(name)
         except Exception:  # e.g. ``from m import function``: not a module
             continue
+    gate = sys.modules.get("dspl_eval.gate")
+    if gate is not None:  # the gate's BLAS controller scans the loaded libraries once
+        gate._blas_controller()
     _take_baseline()
 
 

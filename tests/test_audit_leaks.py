@@ -468,6 +468,38 @@ def test_mcnemar_inversion_finds_only_small_solutions():
     assert (0, 40) in solutions  # a zero and a large count fit too: nothing is pinned
 
 
+@pytest.mark.parametrize(("op", "printed"), [("=", ".250"), ("=", ".031"), ("<", ".05")])
+def test_mcnemar_inversion_equals_scipy_binomtest_by_enumeration(op, printed):
+    """Every (b, c) with b + c <= n whose exact two-sided binomial p (scipy's own
+    ``binomtest(b, b + c, 0.5)``, the exact McNemar test) prints as ``p {op} {printed}``,
+    and whose margins fit (a = before - b = after - c >= 0, d = n - a - b - c >= 0)."""
+    from scipy.stats import binomtest
+
+    n, before, after = 24, [8, 9, 10], [13, 14, 15]
+    value, half = float(printed), 0.0005 + 1e-12
+    expected = []
+    for b in range(n + 1):
+        for c in range(n + 1 - b):
+            p = binomtest(b, b + c, 0.5).pvalue if b + c else 1.0
+            fits = abs(p - value) <= half if op == "=" else p < value
+            margins = any(0 <= x - b == y - c <= n - b - c for x in before for y in after)
+            if fits and margins:
+                expected.append((b, c))
+    assert expected  # the cases are not empty
+    assert audit.mcnemar_solutions(op, printed, n, before, after) == sorted(expected)
+    free = [(b, c) for b in range(n + 1) for c in range(n + 1 - b)]
+    unconstrained = [
+        (b, c)
+        for b, c in free
+        if (
+            abs((binomtest(b, b + c, 0.5).pvalue if b + c else 1.0) - value) <= half
+            if op == "="
+            else (binomtest(b, b + c, 0.5).pvalue if b + c else 1.0) < value
+        )
+    ]
+    assert audit.mcnemar_solutions(op, printed, n) == sorted(unconstrained)
+
+
 # ----------------------------------------------------------------------------- precision
 # False alarms once raised on the project's own demo output, and the leaks next to them
 # that must still be caught.

@@ -362,6 +362,25 @@ def test_holm_matches_r_multtest():
     assert stats.holm(p) == pytest.approx(expected, abs=1e-12)
 
 
+def test_holm_matches_r_multtest_on_unsorted_p_values():
+    # R multtest mt.rawp2adjp(pval0, "Holm"), as pasted in statsmodels'
+    # statsmodels/stats/tests/test_multi.py (pval0 and res_multtest1, column "Holm"):
+    # the ten raw p-values are given unsorted; R's table lists them sorted.
+    pval0 = [0.838541367553, 0.642193923795, 0.680845947633, 0.967833824309,
+             0.71626938238, 0.177096952723, 5.23656777208e-005, 0.0202732688798,
+             0.00028140506198, 0.0149877310796]  # fmt: skip
+    r_sorted_raw = [5.2365677720800003e-05, 2.8140506198000000e-04, 1.4987731079600001e-02,
+                    2.0273268879800001e-02, 1.7709695272300000e-01, 6.4219392379499995e-01,
+                    6.8084594763299999e-01, 7.1626938238000004e-01, 8.3854136755300002e-01,
+                    9.6783382430900000e-01]  # fmt: skip
+    r_holm = [5.2365677720800005e-04, 2.5326455578199999e-03, 1.1990184863680001e-01,
+              1.4191288215860001e-01, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]  # fmt: skip
+    got = stats.holm(pval0)
+    order = np.argsort(pval0)
+    assert np.asarray(pval0)[order] == pytest.approx(r_sorted_raw, rel=1e-15)
+    assert got[order] == pytest.approx(r_holm, rel=1e-15)
+
+
 def test_holm_keeps_order_index_and_missing_values():
     # R: p.adjust(c(0.04, NA, 0.01), "holm") → 0.04 NA 0.02 (NAs not counted as tests).
     got = stats.holm(pd.Series([0.04, None, 0.01], index=["x", "y", "z"], dtype=float))
