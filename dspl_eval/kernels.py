@@ -187,11 +187,27 @@ def _engine_class():
                 stdout_file=stdout_file,
                 stderr_file=stderr_file,
             )
+            _save_at_the_end_only(nb_man)
             client = PapermillNotebookClient(nb_man, km=warm_kernel.km, **final)
             client.kc = warm_kernel.kc  # NotebookClient.__init__ sets it to None
             return client.execute()
 
     return WarmEngine
+
+
+def _save_at_the_end_only(nb_man) -> None:
+    """papermill writes the whole executed notebook at the start and end of every cell
+    (about 0.5 s a report, more with charts); nobody reads it before the run ends, so
+    the warm engine writes it once, when papermill completes the notebook (always: on
+    success, on an error in a cell and when the kernel dies, papermill's ``finally``)."""
+    save, complete = nb_man.save, nb_man.notebook_complete
+
+    def notebook_complete(**kwargs):
+        nb_man.save = save
+        return complete(**kwargs)
+
+    nb_man.save = lambda **kwargs: None
+    nb_man.notebook_complete = notebook_complete
 
 
 _registered = False

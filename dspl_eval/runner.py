@@ -53,6 +53,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dspl_eval import quick_imports  # noqa: F401  (first: see its docstring)
+
+# isort: split
 import nbformat
 import papermill
 
