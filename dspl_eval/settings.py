@@ -120,8 +120,9 @@ def _instrument_scales() -> set[str]:
 
 
 def _default_norms() -> tuple[dict[str, float], dict[str, float]]:
-    """Reliabilities and norm SDs published for each scale (measures.RELIABLE_CHANGE_NORMS)."""
-    from dspl_eval.measures import RELIABLE_CHANGE_NORMS
+    """Reliabilities and norm SDs published for each scale (norms.RELIABLE_CHANGE_NORMS,
+    without importing :mod:`dspl_eval.measures` and so SciPy)."""
+    from dspl_eval.norms import RELIABLE_CHANGE_NORMS
 
     reliabilities, sds = {}, {}
     for (instrument, informant, scale), norm in sorted(RELIABLE_CHANGE_NORMS.items()):
