@@ -967,13 +967,52 @@ def _warn_old_layout(term_root: Path) -> None:
         )
 
 
+#: worker pools kept for the batches run inside :func:`shared_workers` (workers → pool)
+_SHARED_POOLS: dict[int, ProcessPoolExecutor] = {}
+_sharing = False
+
+
+@contextlib.contextmanager
+def shared_workers():
+    """Inside this block every batch reuses the same worker processes, and so their warm
+    kernels (:mod:`dspl_eval.kernels`), instead of starting its own: the demo runs a dozen
+    batches (terms × editions, then the year), and each would otherwise start and warm a
+    kernel per worker again (about 5 s of CPU each). Kernels are still replaced after
+    ``DSPL_EVAL_KERNEL_RUNS`` notebooks or a failure; a pool whose worker died is dropped.
+    Everything ends when the block does."""
+    global _sharing
+    from dspl_eval import kernels
+
+    outer, _sharing = _sharing, True
+    try:
+        yield
+    finally:
+        _sharing = outer
+        if not outer:
+            with _sigint_ignored():
+                pools = list(_SHARED_POOLS.values())
+                _SHARED_POOLS.clear()
+                for pool in pools:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                kernels.shutdown()
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    pool = _SHARED_POOLS.get(workers) if _sharing else None
+    if pool is None or getattr(pool, "_broken", False):
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+        if _sharing:
+            _SHARED_POOLS[workers] = pool
+    return pool
+
+
 def _execute_all(planned: list[Job], workers: int) -> list[JobResult]:
     """Run the jobs, ``workers`` at a time, saying which is running, done or failed.
 
     Each worker process keeps one warm kernel for the notebooks it runs
-    (:mod:`dspl_eval.kernels`); it ends with the worker (the pool is shut down at the end)
-    or, with one worker, when the jobs are done. On Ctrl-C every process below this one,
-    kernels included, is ended at once.
+    (:mod:`dspl_eval.kernels`); it ends with the worker (the pool is shut down at the end,
+    or at the end of :func:`shared_workers`) or, with one worker, when the jobs are done.
+    On Ctrl-C every process below this one, kernels included, is ended at once.
     """
     from dspl_eval import kernels
 
@@ -992,10 +1031,11 @@ def _execute_all(planned: list[Job], workers: int) -> list[JobResult]:
                     started(1)
                     results[job.initiative] = _report_progress(execute(job))
         finally:
-            with _sigint_ignored():
-                kernels.shutdown()
+            if not _sharing:
+                with _sigint_ignored():
+                    kernels.shutdown()
         return [results[j.initiative] for j in planned]
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+    pool = _pool(workers)
     try:
         futures = {pool.submit(execute, job): job for job in planned}
         started(workers)
@@ -1017,10 +1057,15 @@ def _execute_all(planned: list[Job], workers: int) -> list[JobResult]:
             started(1)
     except BaseException:  # Ctrl-C: no queued job starts, the running ones are ended
         with _sigint_ignored():
+            _SHARED_POOLS.pop(workers, None)
             pool.shutdown(wait=False, cancel_futures=True)
             _end_children()
         raise
-    pool.shutdown(wait=True)
+    if not _sharing:
+        pool.shutdown(wait=True)
+    elif getattr(pool, "_broken", False):  # a worker died: the next batch gets a new pool
+        _SHARED_POOLS.pop(workers, None)
+        pool.shutdown(wait=False)
     return [results[j.initiative] for j in planned]
 
 
@@ -1513,12 +1558,26 @@ def run_demo(
 ) -> int:
     """Write the synthetic returns, ingest and run every demo term; print the newest index.
     ``settings`` default to ``<data>/dspl-eval.toml`` (``threshold`` overrides theirs)."""
-    from dspl_eval.synth import DEMO_TERMS, write_demo
+    from dspl_eval.synth import write_demo
 
     settings = _settings_for(Path(data), threshold, settings)
     started = time.perf_counter()
     write_demo(Path(data), seed=seed, scale=scale)
     _say(f"demo returns written to {data}/raw (synthetic; pseudonymised with the DEMO key)")
+    with shared_workers():  # one set of warm kernels for every batch of the demo
+        return _run_demo(data, reports, jobs, run_reports, settings, started)
+
+
+def _run_demo(
+    data: Path,
+    reports: Path,
+    jobs: int | None,
+    run_reports: bool,
+    settings: Settings,
+    started: float,
+) -> int:
+    from dspl_eval.synth import DEMO_TERMS
+
     code = 0
     newest = None
     for term in DEMO_TERMS:
