@@ -316,16 +316,32 @@ class Gate:
     def _pruned(
         self, new: list[Members], hidden: dict[Members, str], family: Members
     ) -> dict[Members, str]:
-        """``hidden`` without the protecting cells the request turns out not to need,
-        tried in the order they were hidden (the first ones were hidden when no single
-        cell was enough). A protecting cell that the shown cells pin down (a table's total
-        minus its visible parts) protects nothing, so it is always shown again: no ``c``
-        in a published table can be worked out from the others."""
-        for s in [s for s, reason in hidden.items() if reason == PROTECTS]:
-            trial = {k: r for k, r in hidden.items() if k != s}
-            if self._attack(new, trial, family) is None:
-                hidden = trial
-        return hidden
+        """``hidden`` without the protecting cells that the shown cells pin down (a
+        table's total minus its visible parts): the gate's fall-back, when no single
+        cell is enough, can hide one that the cells hidden after it make pointless.
+        Such a cell protects nothing, so it is shown again, and no ``c`` in a published
+        table can be worked out from the others. Showing it adds a figure already fixed
+        by the published ones, so nothing new can be worked out (no attack is re-run:
+        the published row space is unchanged)."""
+        protecting = [s for s, reason in hidden.items() if reason == PROTECTS and s]
+        if not protecting:
+            return hidden
+        add = self._atoms.add
+        known = set(self._ledger.known)
+        shown = [*self._ledger.known, *self._ledger.published]
+        shown += [s for s in new if s and s not in hidden]
+        secret = {*self._ledger.hidden, *hidden} - known
+        pub = [add(s) for s in dict.fromkeys(s for s in shown if s and s not in secret)]
+        ids = [add(s) for s in protecting]
+        if not pub:
+            return hidden
+        rows = self._atoms.matrix([*pub, *ids])
+        cover = rows.any(axis=0)
+        rows = rows[:, cover].astype(float)
+        basis = _row_basis(rows[: len(pub)])
+        pinned = _in_row_space(rows[len(pub) :], basis)
+        shown_again = {s for s, fixed in zip(protecting, pinned, strict=True) if fixed}
+        return {k: r for k, r in hidden.items() if k not in shown_again}
 
     def events(self, n: float) -> Issued:
         """A count of events (suspensions, sessions): hidden when 1 to threshold − 1."""
