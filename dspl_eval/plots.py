@@ -46,6 +46,7 @@ In a notebook::
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import io
 import itertools
@@ -58,9 +59,10 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.transforms import blended_transform_factory
+from matplotlib.transforms import Bbox, blended_transform_factory
 
 if TYPE_CHECKING:
     from IPython.display import Image
@@ -124,6 +126,8 @@ MIN_FONT_SIZE = 9.0
 
 #: DPI of the PNG a report embeds: sharp on screen and paper, small in the HTML.
 PNG_DPI = 110
+#: White margin around a PNG's content, in inches.
+PNG_PAD_INCHES = 0.15
 
 HOUSE_STYLE: dict[str, Any] = {
     "font.family": "DejaVu Sans",
@@ -193,7 +197,9 @@ class Chart:
     Attributes
     ----------
     figure : matplotlib.figure.Figure
-        The chart, drawn in the house style (not registered with ``pyplot``).
+        The chart, drawn in the house style (not registered with ``pyplot``). Its layout
+        and its PNG crop are fixed when the Chart is made (the layout engine is removed),
+        so draw everything on the figure before making the Chart.
     alt : str
         Alt text generated from the data shown: the kind of chart, what is plotted, n and
         the key numbers. Goes into the report as the image's ``alt`` attribute.
@@ -231,9 +237,7 @@ class Chart:
         # A private copy: changing the caller's frame later cannot change what was drawn.
         object.__setattr__(self, "data", self.data.copy())
         object.__setattr__(self, "counts", tuple(str(c) for c in self.counts))
-        # Settle the constrained layout now, so every PNG of this chart is the same bytes
-        # (the first draw of a constrained-layout figure otherwise differs from later ones).
-        self.figure.draw_without_rendering()
+        object.__setattr__(self, "_png_bbox", _settle(self.figure))
 
     def _repr_png_(self) -> tuple[str, dict[str, Any]]:
         """Let a bare ``chart`` at the end of a cell show as a PNG with its alt text."""
@@ -241,6 +245,49 @@ class Chart:
 
     def __repr__(self) -> str:
         return f"Chart({self.title!r}: {self.alt})"
+
+
+def _settle(figure: Figure) -> Bbox:
+    """Fix a finished figure's layout for good and return its PNG crop, in inches.
+
+    The layout and crop are those the first ``to_png`` used to give, when it took three
+    draws of every artist (one here, two in ``savefig(bbox_inches="tight")``): a layout
+    pass at the figure's own dpi, a second at :data:`PNG_DPI` (constrained layout does not
+    settle in one), then the tight bounding box, padded by :data:`PNG_PAD_INCHES`. The
+    layout engine is then removed, so that no later draw moves anything (each pass could
+    shift an Axes by a fraction of a pixel, and a chart's second PNG differ from its
+    first), and :func:`to_png` draws the figure only to render it.
+    """
+    canvas = figure.canvas
+    if not hasattr(canvas, "get_renderer"):
+        # A Figure() made directly has a bare canvas, which makes a new renderer whenever
+        # one is asked for, and so measures every text afresh; an Agg canvas keeps its
+        # renderer, and text metrics are cached per renderer. Only while settling (as
+        # savefig swaps canvases), so that the chart holds no pixel buffer.
+        FigureCanvasAgg(figure)
+    dpi = figure.dpi
+    try:
+        _lay_out(figure)  # what the draw that used to settle the figure here did
+        figure.dpi = PNG_DPI
+        _lay_out(figure)  # what savefig's first draw did
+        bbox = figure.get_tightbbox().padded(PNG_PAD_INCHES).frozen()
+    finally:
+        figure.dpi = dpi
+        figure.set_canvas(canvas)
+    # set_layout_engine(None) falls back to these rcParams; "none" would leave a
+    # placeholder engine, and savefig draws a figure that has an engine once more.
+    with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        figure.set_layout_engine(None)
+    return bbox
+
+
+def _lay_out(figure: Figure) -> None:
+    """One layout pass, as ``Figure.draw`` makes it before drawing."""
+    engine = figure.get_layout_engine()
+    if engine is not None and figure.axes:
+        # As in Figure.draw: a figure too small to lay out is left as it is.
+        with contextlib.suppress(ValueError):
+            engine.execute(figure)
 
 
 def _plain(value: Any, count: bool = False) -> Any:
@@ -296,16 +343,26 @@ def to_png(chart: Chart, dpi: int = PNG_DPI) -> bytes:
     Returns
     -------
     bytes
-        A PNG on a white background, cropped to its content, with no ``Software``
-        metadata, so the same chart always gives the same bytes.
+        A PNG on a white background, cropped to its content (plus
+        :data:`PNG_PAD_INCHES`), with no ``Software`` metadata, so the same chart always
+        gives the same bytes. At :data:`PNG_DPI` the crop is the one worked out when the
+        chart was made, so the figure is drawn once; at another dpi it is measured
+        afresh (one draw more).
     """
+    figure = chart.figure
+    # Given a Bbox and a figure with no layout engine, savefig draws only to render; with
+    # "tight" it draws once more to measure. Not at another dpi (text extents depend on
+    # it), nor if an Axes has a locator (savefig would call it with no renderer).
+    bbox = getattr(chart, "_png_bbox", None)
+    if bbox is None or dpi != PNG_DPI or any(ax.get_axes_locator() for ax in figure.axes):
+        bbox = "tight"
     buffer = io.BytesIO()
-    chart.figure.savefig(
+    figure.savefig(
         buffer,
         format="png",
         dpi=dpi,
-        bbox_inches="tight",
-        pad_inches=0.15,
+        bbox_inches=bbox,
+        pad_inches=PNG_PAD_INCHES,
         facecolor="white",
         metadata={"Software": None},
     )
