@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help report test test-fast lint format lab bench browser-deps clean
+.PHONY: help report test test-all test-fast lint format lab bench browser-deps clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -27,10 +27,17 @@ report: $(VENV)/.stamp-install  ## build the environment and run the batch on th
 browser-deps:  ## Debian chromium + axe-core for the browser tests (skipped when not possible)
 	@bash scripts/browser-deps.sh
 
-test: $(VENV)/.stamp-dev browser-deps  ## ruff, then every test (slow and browser tests included)
+# The slow end-to-end tests (whole batches, the demo year, warm against fresh kernels) run
+# in CI, where CI is set (as CI services do; .ci/run sets it too), and with make test-all.
+SLOW := $(if $(CI),,-m 'not slow')
+
+test: $(VENV)/.stamp-dev browser-deps  ## ruff, then the tests (CI=1 or test-all: the slow ones too)
 	$(BIN)/ruff check dspl_eval tests benchmarks
 	$(BIN)/ruff format --check dspl_eval tests benchmarks
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(SLOW)
+
+test-all: $(VENV)/.stamp-dev browser-deps  ## ruff, then every test, slow ones included (as CI)
+	$(MAKE) test CI=1
 
 test-fast: $(VENV)/.stamp-dev  ## the quick tests only (no notebooks, no browser)
 	$(BIN)/python -m pytest -m 'not slow and not browser'
