@@ -105,10 +105,12 @@ Findings never repeat a leaked value in full: it is masked to its first two char
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import json
 import math
 import re
+import threading
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
@@ -435,7 +437,8 @@ class FixedWording:
 def fixed_wording(root: Path | None = None) -> FixedWording:
     """The fixed wording: string constants of ``dspl_eval`` and the notebooks, their
     Markdown and the templates (see the module docstring); read once per process."""
-    return _fixed_wording(Path(root or PROJECT_ROOT).resolve())
+    with _READING:
+        return _fixed_wording(Path(root or PROJECT_ROOT).resolve())
 
 
 @cache
@@ -590,6 +593,40 @@ def load_identities(data_root: Path, terms: Iterable[str]) -> Identities:
                 if len(path.stem) >= MIN_NAME_LENGTH:
                     found.files.add(path.name.casefold())
     return found
+
+
+#: identities already read in this process, by data root, term and the state of its files
+_READ: dict[tuple, Identities] = {}
+_READING = threading.Lock()
+
+
+def _term_state(data_root: Path, term: str) -> tuple:
+    """What :func:`load_identities` reads for ``term``, as (path, size, mtime) of each file
+    below its processed and raw folders (and a year's terms' raw folders)."""
+    root = Path(data_root).resolve()
+    folders = [root / "processed" / term, root / "raw" / term]
+    if re.fullmatch(r"\d{4}-\d{2}", term):
+        folders += [root / "raw" / f"{term}-{s}" for s in ("autumn", "spring", "summer")]
+    state = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            with contextlib.suppress(OSError):
+                info = path.stat()
+                state.append((str(path), info.st_size, info.st_mtime_ns))
+    return (str(root), term, tuple(state))
+
+
+def term_identities(data_root: Path, term: str) -> Identities:
+    """:func:`load_identities` of one term, read once per process while its files are
+    unchanged (the runner starts it while the notebooks run, so the audit does not wait
+    for it). A copy: callers may add to it."""
+    key = _term_state(data_root, term)
+    with _READING:  # the audit waits for a read in progress rather than read again
+        if key not in _READ:
+            _READ.clear()  # one term at a time is what a batch needs
+            _READ[key] = load_identities(data_root, [term])
+        found = _READ[key]
+    return Identities(set(found.ids), set(found.names), set(found.files), list(found.notes))
 
 
 def _hidden(path: Path) -> bool:
@@ -2317,7 +2354,7 @@ def _identities(report_dir, docs, data_root, result, findings, fixed_root) -> Id
             findings.append((where, "whole folder", "fingerprint", detail))
         result.notes.append(f"term {term}: identities from {root}")
         result.checked.setdefault("data", {})[term] = str(root)
-        loaded = load_identities(root, [term])
+        loaded = term_identities(root, term)
         identities.ids |= loaded.ids
         identities.names |= loaded.names
         identities.files |= loaded.files

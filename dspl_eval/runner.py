@@ -49,6 +49,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -574,7 +575,8 @@ def _build_and_publish(
         f"{term}: running {', '.join(j.initiative for j in planned)} for the {edition} edition "
         f"(suppression threshold {threshold}; {workers} worker{'s' if workers > 1 else ''})"
     )
-    results = _execute_all(planned, workers)
+    meanwhile = (lambda: _prepare_audit(data, term)) if edition == "commissioner" else None
+    results = _execute_all(planned, workers, meanwhile)
     processed = processed_dir(data, term)
     summary_xlsx = write_summary_xlsx(
         staging / "summary.xlsx", term, results, edition, threshold=threshold, meta=meta,
@@ -1000,19 +1002,26 @@ def shared_workers():
 def _pool(workers: int) -> ProcessPoolExecutor:
     pool = _SHARED_POOLS.get(workers) if _sharing else None
     if pool is None or getattr(pool, "_broken", False):
+        for thread in _PREPARING:  # never fork while a thread of ours may be importing
+            thread.join()
+        _PREPARING.clear()
         pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
         if _sharing:
             _SHARED_POOLS[workers] = pool
     return pool
 
 
-def _execute_all(planned: list[Job], workers: int) -> list[JobResult]:
+def _execute_all(
+    planned: list[Job], workers: int, meanwhile: Callable[[], None] | None = None
+) -> list[JobResult]:
     """Run the jobs, ``workers`` at a time, saying which is running, done or failed.
 
     Each worker process keeps one warm kernel for the notebooks it runs
     (:mod:`dspl_eval.kernels`); it ends with the worker (the pool is shut down at the end,
     or at the end of :func:`shared_workers`) or, with one worker, when the jobs are done.
     On Ctrl-C every process below this one, kernels included, is ended at once.
+    ``meanwhile`` is called once the jobs have started (after the worker processes are
+    forked: it may start threads).
     """
     from dspl_eval import kernels
 
@@ -1025,6 +1034,8 @@ def _execute_all(planned: list[Job], workers: int) -> list[JobResult]:
         del waiting[:count]
 
     if workers == 1:
+        if meanwhile is not None:
+            meanwhile()
         try:
             with _kernels_end_on_interrupt():
                 for job in planned:
@@ -1038,6 +1049,8 @@ def _execute_all(planned: list[Job], workers: int) -> list[JobResult]:
     pool = _pool(workers)
     try:
         futures = {pool.submit(execute, job): job for job in planned}
+        if meanwhile is not None:
+            meanwhile()
         started(workers)
         if waiting:
             _say(f"  queued: {', '.join(waiting)}")
@@ -1076,6 +1089,31 @@ def _report_progress(result: JobResult) -> JobResult:
         where = f" (details: {result.log})" if result.log else ""
         _say(f"  {result.initiative}: FAILED in {result.seconds:.1f} s — {result.error}{where}")
     return result
+
+
+def _prepare_audit(data: Path, term: str) -> None:
+    """Read what the audit needs that does not depend on the pages (the fixed wording of
+    the package and notebooks, the term's ids and names, the modules it and the index
+    import) in a thread of this process
+    while the workers run the notebooks: this process only waits for them meanwhile. The
+    audit itself runs later, on the finished pack, as before; if this fails or is not
+    finished, the audit reads them itself."""
+
+    def read() -> None:
+        with contextlib.suppress(Exception):
+            import scipy.stats  # noqa: F401  (the audit's exact McNemar p)
+
+            from dspl_eval import audit, index  # noqa: F401  (index: the pack's pages)
+
+            audit.fixed_wording()
+            audit.term_identities(data, term)
+
+    thread = threading.Thread(target=read, name="dspl-eval-audit-prepare", daemon=True)
+    _PREPARING.append(thread)
+    thread.start()
+
+
+_PREPARING: list[threading.Thread] = []  # joined before a pool forks new workers
 
 
 def _audit(folder: Path, data: Path, term: str, threshold: int) -> tuple[bool, list[str]]:

@@ -205,6 +205,28 @@ def test_names_come_from_name_headers_only(data_root):
     assert found.ids == set(PUPIL_IDS)
 
 
+def test_term_identities_are_read_once_and_again_when_a_file_changes(data_root, monkeypatch):
+    """The runner reads a term's identities while the notebooks run; the audit then uses
+    them, unless a file of the term changed since (a return added: its names count)."""
+    reads = []
+    real = audit.load_identities
+    monkeypatch.setattr(
+        audit, "load_identities", lambda root, terms: reads.append(terms) or real(root, terms)
+    )
+    first = audit.term_identities(data_root, TERM)
+    again = audit.term_identities(data_root, TERM)
+    assert len(reads) == 1
+    assert (first.ids, first.names, first.files) == (again.ids, again.names, again.files)
+    assert first.names == real(data_root, [TERM]).names
+    first.names.add("someone added by a caller")
+    assert "someone added by a caller" not in audit.term_identities(data_root, TERM).names
+    late = data_root / "raw" / TERM / "late-return.csv"
+    late.write_text("UPN,Forename,Surname\nB801200005001,Persephone,Zanzibar-Quill\n")
+    changed = audit.term_identities(data_root, TERM)
+    assert len(reads) == 2
+    assert "persephone zanzibar-quill" in changed.names
+
+
 # ----------------------------------------------------------------------------- leaks in HTML
 
 

@@ -42,10 +42,12 @@ def batch(n: int = 4) -> list[FakeJob]:
 def test_batches_in_a_shared_block_reuse_the_workers(fake_execute):
     with runner.shared_workers():
         first = pids(runner._execute_all(batch(), 2))
+        pool = runner._SHARED_POOLS[2]
+        workers = set(pool._processes)  # the pool's worker processes (pid → process)
         second = pids(runner._execute_all(batch(), 2))
         assert os.getpid() not in first
-        assert second <= first  # the same worker processes, not new ones
-        assert runner._SHARED_POOLS
+        assert runner._SHARED_POOLS[2] is pool
+        assert first | second <= workers == set(pool._processes)  # no new processes
     assert not runner._SHARED_POOLS  # ended with the block
 
 
