@@ -230,7 +230,18 @@ class Gate:
             self._ledger.decided.setdefault(s, Issued(float(len(s)), False))
         if not self.commissioner:
             return
-        found = self._attack([], {}, frozenset())
+        _UNION_SECONDS[0], before = _KNOWN_SECONDS, _UNION_SECONDS[0]
+        try:
+            found = self._attack([], {}, frozenset())
+        finally:
+            _UNION_SECONDS[0] = before
+        if found is not None and not self._proven_leak():
+            raise DisclosureError(
+                f"the sets of {self.people} known from other packs could not be checked "
+                f"within {_KNOWN_SECONDS:.0f} s (the search for a group of fewer than "
+                f"{self.threshold} {self.people} they would give away ran out of time), so "
+                "no figure of this report is shown: run it again on a less busy machine"
+            )
         if found is not None:
             raise DisclosureError(
                 f"the sets of {self.people} known from other packs already let a group of "
@@ -240,11 +251,22 @@ class Gate:
                 "with this threshold or leave their sets out knowingly"
             )
 
+    def _proven_leak(self) -> bool:
+        """Whether the last attack's finding is proven (not a search that timed out)."""
+        published = [s for s in [*self._ledger.known, *self._ledger.published] if s]
+        key = frozenset(self._atoms.add(s) for s in dict.fromkeys(published))
+        return self._unions.get(key) is not True or any(
+            leak <= key for leak in self._leaking_unions
+        )
+
     def ledger(self) -> list[Members]:
-        """Every set whose size an intruder can know from this gate: the known sets
-        (:meth:`known`), then every set published (shown) so far, in order. Private: for
-        the report's work folder, never a pack."""
-        return list(dict.fromkeys([*self._ledger.known, *self._ledger.published]))
+        """Every set this gate published (shown) so far, in order: what its pack adds to
+        what an intruder knows (a known set asked again is listed). Not the other known
+        sets (:meth:`known`): they are in the other
+        packs' own ledgers, in those packs' ids (a term gate holds another term's sets in
+        its own ids, with year ids for people not in its returns, which would not
+        translate back). Private: for the report's work folder, never a pack."""
+        return list(dict.fromkeys(self._ledger.published))
 
     # ------------------------------------------------------------------ counts
 
@@ -268,6 +290,9 @@ class Gate:
         if new:
             with _one_thread():
                 self._decide(new)
+        for s in dict.fromkeys(sets.values()):  # a known set shown here is published here
+            if s in self._ledger.known and s not in self._ledger.published:
+                self._ledger.published.append(s)
         return {label: self._ledger.decided[s] for label, s in sets.items()}
 
     def _decide(self, new: list[Members]) -> None:
@@ -475,6 +500,11 @@ def _blas_controller() -> object | None:
 
 _CONTROLLER: list = []
 
+
+#: seconds the integer programme of the small-union search may take (a time-out counts as
+#: a leak: fail closed); :meth:`Gate.known` allows longer, it runs once on many sets
+_UNION_SECONDS = [5.0]
+_KNOWN_SECONDS = 120.0
 
 _BLOCK = 512  # vectors tested against the row space at a time (memory)
 _WITNESSES = 64  # feasible points kept per gate for the hidden-cell bounds
@@ -1145,7 +1175,7 @@ def _small_union_programme(
             np.concatenate([np.full(n_pub, -np.inf), np.zeros(n_z)]),
             np.concatenate([np.full(n_pub, np.inf), np.ones(n_z)]),
         ),
-        options={"time_limit": 5.0},
+        options={"time_limit": _UNION_SECONDS[0]},
     )
     if result.status == 2:  # infeasible: no such group
         return False, True

@@ -251,6 +251,10 @@ def plan(
             )
         if "ledger_path" in declared and _gate_has("ledger"):  # for the year's gate
             parameters["ledger_path"] = str((work / f"{key}.ledger.json").resolve())
+        if audience == "commissioner" and "known_sets_path" in declared:
+            known = _other_terms_sets(data, reports, term, key, work)
+            if known is not None:
+                parameters["known_sets_path"] = str(known.resolve())
         metadata = {
             "edition": audience,
             "term": term,
@@ -1332,6 +1336,20 @@ def _plan_year(
             Job(key, notebook, work / f"{key}.ipynb", staging / f"{key}.html", parameters, metadata)
         )
     return planned
+
+
+def _other_terms_sets(data: Path, reports: Path, term: str, key: str, work: Path) -> Path | None:
+    """Write what the year's other term packs published for ``key`` (in this term's gate
+    ids, :func:`dspl_eval.year.term_known_sets`) to ``work/<key>.known.json`` for the
+    report's gate to start from; None when they published nothing (the first term)."""
+    from dspl_eval import year as years
+
+    known = years.term_known_sets(data, reports, term, key)
+    path = work / f"{key}.known.json"
+    if not known.sets:
+        path.unlink(missing_ok=True)
+        return None
+    return years.write_sets(path, known.sets)
 
 
 def _gate_has(method: str) -> bool:

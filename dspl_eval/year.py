@@ -487,6 +487,23 @@ def known_sets(
     return Known(list(dict.fromkeys(s for s in sets if s)), missing)
 
 
+def term_known_sets(
+    data_dir: Path, reports: Path, term: str, key: str, edition: str = "commissioner"
+) -> Known:
+    """What the *other* term packs of ``term``'s academic year published for ``key`` (their
+    ledgers), in the ids of ``term``'s own gate: a person of this term's returns gets the
+    ``file#row`` of their row here, anyone else keeps their year id. A commissioner reads
+    every term's pack, so a term figure must not be subtractable from another term's
+    (children carry on from one term to the next) any more than from the year's: each
+    term's gate starts from the others' sets, and so, term by term, no set of packs of
+    the year lets a small group be worked out, and the year pack can start from them all."""
+    others = [t for t in terms_of(year_of(term)) if t != term]
+    known = known_sets(data_dir, reports, others, key, edition)
+    here = {person: row for row, person in term_id_map(data_dir, term, key).items()}
+    sets = [frozenset(here.get(i, i) for i in s) for s in known.sets]
+    return Known(list(dict.fromkeys(sets)), known.missing)
+
+
 def tell_gate(gate, sets: Iterable[frozenset]) -> None:
     """Tell a gate the sets an intruder already knows the sizes of (``Gate.known``)."""
     sets = [frozenset(s) for s in sets if s]
@@ -511,6 +528,7 @@ __all__ = [
     "pairs",
     "read_sets",
     "term_id_map",
+    "term_known_sets",
     "terms_of",
     "translate",
     "units",

@@ -273,3 +273,35 @@ def test_year_gate_refuses_a_figure_that_differs_from_a_term_figure_by_a_small_g
     wider = Gate(5)
     years.tell_gate(wider, known)
     assert wider.count(frozenset(in_term | set(others[:5]))).shown != "c"
+
+
+@pytest.mark.parametrize("extra", [1, 3])
+def test_a_term_gate_starts_from_the_other_terms_packs(frozen_year, tmp_path, extra):
+    """Autumn's pack published the size of a group of children; spring's returns hold the
+    same children (in spring's own rows) and a few more. A spring figure of those children
+    plus 1 to 4 others would let the few be worked out by subtracting the two packs:
+    spring's gate, started from autumn's ledger in spring's ids, refuses it (a gate not
+    told would show it)."""
+    autumn, spring = TERMS[0], TERMS[1]
+    a = pd.read_parquet(frozen_year / "processed" / autumn / "nurture.parquet")
+    s = pd.read_parquet(frozen_year / "processed" / spring / "nurture.parquet")
+    both = sorted(set(a["pupil_id"]) & set(s["pupil_id"]))
+    assert len(both) >= 10 and len(set(s["pupil_id"]) - set(both)) >= extra
+    a_rows = a.set_index("pupil_id")
+    published = frozenset(
+        f"{a_rows.loc[p, 'source_file']}#{a_rows.loc[p, 'source_row']}" for p in both[:10]
+    )
+    reports = tmp_path / "reports"
+    years.write_sets(years.ledger_path(reports, autumn, "commissioner", "nurture"), [published])
+
+    known = years.term_known_sets(frozen_year, reports, spring, "nurture")
+    s_ids = s["source_file"] + "#" + s["source_row"].astype(str)
+    row_of = dict(zip(s["pupil_id"], s_ids, strict=True))
+    assert known.sets == [frozenset(row_of[p] for p in both[:10])]  # in spring's own ids
+    newcomers = [row_of[p] for p in sorted(set(s["pupil_id"]) - set(both))][:extra]
+    figure = frozenset(row_of[p] for p in both[:10]) | set(newcomers)
+    told = Gate(5)
+    years.tell_gate(told, known.sets)
+    assert told.count(figure).hidden
+    assert not Gate(5).count(figure).hidden
+    assert years.term_known_sets(frozen_year, reports, autumn, "nurture").sets == []
