@@ -492,7 +492,8 @@ def term_known_sets(
 ) -> Known:
     """What the *other* term packs of ``term``'s academic year published for ``key`` (their
     ledgers), in the ids of ``term``'s own gate: a person of this term's returns gets the
-    ``file#row`` of their row here, anyone else keeps their year id. A commissioner reads
+    ``file#row`` of their row here, anyone else a token made from their year id (so no
+    pupil id is written to the work folder). A commissioner reads
     every term's pack, so a term figure must not be subtractable from another term's
     (children carry on from one term to the next) any more than from the year's: each
     term's gate starts from the others' sets, and so, term by term, no set of packs of
@@ -500,7 +501,11 @@ def term_known_sets(
     others = [t for t in terms_of(year_of(term)) if t != term]
     known = known_sets(data_dir, reports, others, key, edition)
     here = {person: row for row, person in term_id_map(data_dir, term, key).items()}
-    sets = [frozenset(here.get(i, i) for i in s) for s in known.sets]
+
+    def elsewhere(i: str) -> str:  # not in this term: a token, not the person's id
+        return "other:" + hashlib.sha256(i.encode("utf-8")).hexdigest()[:16]
+
+    sets = [frozenset(here.get(i) or elsewhere(i) for i in s) for s in known.sets]
     return Known(list(dict.fromkeys(sets)), known.missing)
 
 
