@@ -252,9 +252,9 @@ def plan(
         if "ledger_path" in declared and _gate_has("ledger"):  # for the year's gate
             parameters["ledger_path"] = str((work / f"{key}.ledger.json").resolve())
         if audience == "commissioner" and "known_sets_path" in declared:
-            known = _other_terms_sets(data, reports, term, key, work)
-            if known is not None:
-                parameters["known_sets_path"] = str(known.resolve())
+            # written now and again once the term is ingested (_refresh_known_sets)
+            known, _ = _other_terms_sets(data, reports, term, key, work)
+            parameters["known_sets_path"] = str(known.resolve())
         metadata = {
             "edition": audience,
             "term": term,
@@ -528,6 +528,8 @@ def _run_locked(
         _say(f"{term}: ingesting returns (processed data missing or older than raw files)")
         ingest_term(data, term)
     read_problems = check_ingested(data, term, requested)
+    if edition == "commissioner":
+        read_problems += _refresh_known_sets(data, reports, term, planned)
     _say_problems(term, read_problems)
     problems += read_problems
 
@@ -1338,18 +1340,48 @@ def _plan_year(
     return planned
 
 
-def _other_terms_sets(data: Path, reports: Path, term: str, key: str, work: Path) -> Path | None:
+def _other_terms_sets(
+    data: Path, reports: Path, term: str, key: str, work: Path
+) -> tuple[Path, list[str]]:
     """Write what the year's other term packs published for ``key`` (in this term's gate
     ids, :func:`dspl_eval.year.term_known_sets`) to ``work/<key>.known.json`` for the
-    report's gate to start from; None when they published nothing (the first term)."""
+    report's gate to start from (an empty list in the first term). Returns the file and
+    the other terms whose published sets could not be matched (``Known.missing``)."""
     from dspl_eval import year as years
 
     known = years.term_known_sets(data, reports, term, key)
-    path = work / f"{key}.known.json"
-    if not known.sets:
-        path.unlink(missing_ok=True)
-        return None
-    return years.write_sets(path, known.sets)
+    return years.write_sets(work / f"{key}.known.json", known.sets), known.missing
+
+
+def _refresh_known_sets(
+    data: Path, reports: Path, term: str, planned: list[Job]
+) -> list[TermProblem]:
+    """Each commissioner report's known sets again, now that the term is ingested (the
+    plan's were made before, when a first run had no rows of this term to match them
+    to), and a problem for each other term of the year whose pack cannot be checked
+    against this one: a figure here could then be subtracted from one of its figures."""
+    problems = []
+    for job in planned:
+        if "known_sets_path" not in job.parameters:
+            continue
+        key = job.initiative
+        work = Path(str(job.parameters["known_sets_path"])).parent
+        _, missing = _other_terms_sets(data, reports, term, key, work)
+        title = INITIATIVES[key].title
+        for other in missing:
+            problems.append(
+                TermProblem(
+                    "no-ledger",
+                    f"{other}: what the {key} report published is not on record, or can "
+                    f"no longer be matched to its returns (its processed data is gone or "
+                    f"was ingested again after the pack was built), so {term}'s figures "
+                    f"cannot be checked against it; run {other} again, then {term}",
+                    f"{title}: this term's figures could not be checked against the {other} "
+                    "report's figures; that term must be run again first.",
+                    key,
+                )
+            )
+    return problems
 
 
 def _gate_has(method: str) -> bool:
@@ -1454,7 +1486,8 @@ def _write_known_sets(
             problems.append(
                 TermProblem(
                     "no-ledger",
-                    f"{term}: the {key} report left no record of what it published "
+                    f"{term}: what the {key} report published is not on record, or can no "
+                    f"longer be matched to its returns "
                     f"({years.ledger_path(reports, term, 'commissioner', key)}); run the term "
                     "again, then the year",
                     f"{title}: the year's figures could not be checked against the {term} "

@@ -467,24 +467,54 @@ class Known:
     """The term packs' published sets in year ids, and what could not be found."""
 
     sets: list[frozenset[str]]
-    missing: list[str]  # terms whose report was built but left no ledger
+    missing: list[str]  # terms whose pack was built but whose ledger is gone or unmatchable
 
 
 def known_sets(
     data_dir: Path, reports: Path, terms: Iterable[str], key: str, edition: str = "commissioner"
 ) -> Known:
     """Every set of people the term reports of ``key`` published (their gates' ledgers),
-    in year ids. A term with a published pack but no ledger is listed in ``missing``:
-    the year cannot then be protected against differencing with it."""
+    in year ids. A term with a published pack but no ledger, or a ledger whose people
+    cannot be matched any more (the term's processed data gone, or ingested again after
+    the pack was built), is listed in ``missing``: nothing can then be protected against
+    differencing with it."""
     sets: list[frozenset[str]] = []
     missing = []
     for term in terms:
         path = ledger_path(reports, term, edition, key)
         if path.is_file():
-            sets += translate(read_sets(path), term_id_map(data_dir, term, key), term)
+            ledger = read_sets(path)
+            mapping = term_id_map(data_dir, term, key)
+            if not _ledger_readable(ledger, mapping, data_dir, term, key, path):
+                missing.append(term)
+                continue
+            sets += translate(ledger, mapping, term)
         elif (Path(reports) / term / edition / f"{key}.html").is_file():
             missing.append(term)
     return Known(list(dict.fromkeys(s for s in sets if s)), missing)
+
+
+def _ledger_readable(
+    ledger: list[frozenset[str]],
+    mapping: dict[str, str],
+    data_dir: Path,
+    term: str,
+    key: str,
+    path: Path,
+) -> bool:
+    """Whether a term's ledger (ids ``file#row``) can still be put in year ids: the
+    term's processed data is there and is the data the pack was built from (not
+    ingested again since, when rows may have moved). Otherwise its people cannot be
+    matched, and a check against that term would be silently weaker."""
+    if not any(ledger):
+        return True
+    if not mapping:
+        return False
+    processed = Path(data_dir) / "processed" / term / "validation.json"
+    try:
+        return processed.stat().st_mtime <= path.stat().st_mtime
+    except OSError:
+        return False
 
 
 def term_known_sets(

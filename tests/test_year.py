@@ -305,3 +305,43 @@ def test_a_term_gate_starts_from_the_other_terms_packs(frozen_year, tmp_path, ex
     assert told.count(figure).hidden
     assert not Gate(5).count(figure).hidden
     assert years.term_known_sets(frozen_year, reports, autumn, "nurture").sets == []
+
+
+@pytest.mark.parametrize("change", ["processed data gone", "ingested again since"])
+def test_an_unmatchable_term_ledger_is_missing_not_silently_weaker(frozen_year, tmp_path, change):
+    """Autumn's ledger names autumn rows (``file#row``); it can be put in year ids only
+    while autumn's processed data is the data the pack was built from. With the data gone
+    (every id would become an unmatched token, so spring's gate would be told nothing
+    that overlaps its own children) or ingested again after the pack (rows may have
+    moved), autumn is reported as missing, and a spring run says so (a problem: the pack
+    is not ready), instead of checking against nothing."""
+    from dspl_eval import runner
+
+    autumn, spring = TERMS[0], TERMS[1]
+    data = tmp_path / "data"
+    for term in (autumn, spring):
+        shutil.copytree(frozen_year / "processed" / term, data / "processed" / term)
+    a = pd.read_parquet(data / "processed" / autumn / "nurture.parquet")
+    rows = a["source_file"] + "#" + a["source_row"].astype(str)
+    reports = tmp_path / "reports"
+    ledger = years.ledger_path(reports, autumn, "commissioner", "nurture")
+    years.write_sets(ledger, [frozenset(rows.iloc[:10])])
+    assert years.term_known_sets(data, reports, spring, "nurture").missing == []
+
+    if change == "processed data gone":
+        shutil.rmtree(data / "processed" / autumn)
+    else:
+        done = data / "processed" / autumn / "validation.json"
+        later = ledger.stat().st_mtime + 10
+        os.utime(done, (later, later))
+    known = years.term_known_sets(data, reports, spring, "nurture")
+    assert known.missing == [autumn] and known.sets == []
+
+    work = tmp_path / "work"
+    job = runner.Job(
+        "nurture", Path("nurture.ipynb"), work / "nurture.ipynb", work / "nurture.html",
+        {"known_sets_path": str(work / "nurture.known.json")},
+    )  # fmt: skip
+    (problem,) = runner._refresh_known_sets(data, reports, spring, [job])
+    assert problem.kind == "no-ledger" and autumn in problem.line and autumn in problem.public
+    assert years.read_sets(work / "nurture.known.json") == []
