@@ -291,3 +291,42 @@ def test_listing_enumerates_every_combination():
     for k in range(1, 5):
         combos = gate_module._extend(combos, 9)
         assert [tuple(c) for c in combos] == list(itertools.combinations(range(9), k))
+
+
+def test_listing_small_unions_agrees_with_trying_every_union():
+    """``_list_unions`` (the exact listing that now decides most parts before the integer
+    programme) against brute force: every 0/1 vector over a part's atoms, kept when it has
+    1 to threshold − 1 people and lies in the part's row space (least squares residual).
+    Random 0/1 published sets over a dozen atoms of 1 to 3 people."""
+    import itertools
+
+    import numpy as np
+
+    from dspl_eval import gate
+
+    rng = np.random.default_rng(20261202)
+    checked = 0
+    for _ in range(150):
+        m, n = int(rng.integers(2, 6)), int(rng.integers(4, 11))
+        a = (rng.random((m, n)) < 0.45).astype(float)
+        sizes = rng.integers(1, 4, n).astype(float)
+        parts = gate._components(a, np.ones(n, dtype=bool))
+        if not parts:
+            continue
+        for t_part, atoms in parts:
+            listed = gate._list_unions(t_part, sizes[atoms], 5)
+            if listed is None:
+                continue
+            found = False
+            for z in itertools.product((0.0, 1.0), repeat=len(atoms)):
+                z = np.array(z)
+                people = z @ sizes[atoms]
+                if not 1 <= people <= 4:
+                    continue
+                w = np.linalg.lstsq(t_part.T, z, rcond=None)[0]
+                if np.abs(t_part.T @ w - z).max() < 1e-8:
+                    found = True
+                    break
+            assert listed == found, (a, sizes)
+            checked += 1
+    assert checked > 50
