@@ -485,7 +485,7 @@ def known_sets(
         if path.is_file():
             ledger = read_sets(path)
             mapping = term_id_map(data_dir, term, key)
-            if not _ledger_readable(ledger, mapping, data_dir, term, key, path):
+            if not _ledger_readable(ledger, mapping, data_dir, term, path):
                 missing.append(term)
                 continue
             sets += translate(ledger, mapping, term)
@@ -499,7 +499,6 @@ def _ledger_readable(
     mapping: dict[str, str],
     data_dir: Path,
     term: str,
-    key: str,
     path: Path,
 ) -> bool:
     """Whether a term's ledger (ids ``file#row``) can still be put in year ids: the
