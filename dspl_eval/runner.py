@@ -486,10 +486,11 @@ def run_term(
     settings = _settings_for(data, threshold, settings)
     threshold = check_threshold(settings.threshold)
     staging = staging_dir(reports, term, edition, os.getpid())
-    planned = plan(
-        term, data, reports, initiatives, edition, threshold, notebooks, staging, settings=settings
-    )
-    with RunLock(lock_file(reports, term)):
+    with RunLock(lock_file(reports, term)):  # planning writes the known sets: inside
+        planned = plan(
+            term, data, reports, initiatives, edition, threshold, notebooks, staging,
+            settings=settings,
+        )  # fmt: skip
         try:
             return _run_locked(
                 term, data, reports, edition, threshold, planned, jobs, pdf, settings=settings
