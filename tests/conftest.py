@@ -10,6 +10,7 @@ and ``demo_run.work`` give them for a term."""
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,11 +43,26 @@ class DemoRun:
         return work_dir(reports, term, edition)
 
 
+def _code_hash() -> str:
+    """SHA-256 (first 12 hex digits) of every file of the ``dspl_eval`` package."""
+    import dspl_eval
+
+    digest = hashlib.sha256()
+    root = Path(dspl_eval.__file__).parent
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(root)).encode("utf-8"))
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     """Built once per test session, shared by every pytest-xdist worker: the first worker
-    to get here builds it under a file lock and pickles the result; the others read it."""
-    shared = tmp_path_factory.getbasetemp().parent / "demo-shared"
+    to get here builds it under a file lock and pickles the result; the others read it.
+    The folder sits beside the session's temporary folder, so it outlives the session:
+    it is named by a hash of the package and its notebooks, so a later session with
+    other code builds its own instead of reading a run that code did not make."""
+    shared = tmp_path_factory.getbasetemp().parent / f"demo-shared-{_code_hash()}"
     shared.mkdir(parents=True, exist_ok=True)
     saved = shared / "demo_run.pickle"
     with FileLock(str(shared / "demo_run.lock")):
