@@ -484,31 +484,23 @@ def known_sets(
         path = ledger_path(reports, term, edition, key)
         if path.is_file():
             ledger = read_sets(path)
-            mapping = term_id_map(data_dir, term, key)
-            if not _ledger_readable(ledger, mapping, data_dir, term, path):
+            if not _ledger_readable(ledger, data_dir, term, path):
                 missing.append(term)
                 continue
-            sets += translate(ledger, mapping, term)
+            sets += translate(ledger, term_id_map(data_dir, term, key), term)
         elif (Path(reports) / term / edition / f"{key}.html").is_file():
             missing.append(term)
     return Known(list(dict.fromkeys(s for s in sets if s)), missing)
 
 
-def _ledger_readable(
-    ledger: list[frozenset[str]],
-    mapping: dict[str, str],
-    data_dir: Path,
-    term: str,
-    path: Path,
-) -> bool:
+def _ledger_readable(ledger: list[frozenset[str]], data_dir: Path, term: str, path: Path) -> bool:
     """Whether a term's ledger (ids ``file#row``) can still be put in year ids: the
     term's processed data is there and is the data the pack was built from (not
     ingested again since, when rows may have moved). Otherwise its people cannot be
-    matched, and a check against that term would be silently weaker."""
+    matched, and a check against that term would be silently weaker. (A term whose
+    rows were all quarantined has no kept rows to match, and is readable.)"""
     if not any(ledger):
         return True
-    if not mapping:
-        return False
     processed = Path(data_dir) / "processed" / term / "validation.json"
     try:
         return processed.stat().st_mtime <= path.stat().st_mtime

@@ -327,6 +327,9 @@ def test_an_unmatchable_term_ledger_is_missing_not_silently_weaker(frozen_year, 
     ledger = years.ledger_path(reports, autumn, "commissioner", "nurture")
     years.write_sets(ledger, [frozenset(rows.iloc[:10])])
     assert years.term_known_sets(data, reports, spring, "nurture").missing == []
+    with pytest.MonkeyPatch.context() as patch:  # every autumn row quarantined: no kept
+        patch.setattr(years, "term_id_map", lambda d, t, k: {} if t == autumn else {"x": "y"})
+        assert years.known_sets(data, reports, [autumn], "nurture").missing == []
 
     if change == "processed data gone":
         shutil.rmtree(data / "processed" / autumn)
