@@ -1934,30 +1934,29 @@ def _judge_hidden_in_prose(cells, docs: list[Doc], judge_for) -> None:
     """A hidden cell whose column label (e.g. 'rows kept') is printed with a number in a
     sentence of the same initiative (or, for the index and workbook, a sentence naming
     the row)."""
+    prose = [(doc, block) for doc in docs for block in doc.blocks if block.prose]
+    printed: dict[tuple[str, ...], list] = {}  # the sentences printing a label with a number
     for (scope, _by, row_label, col_label), items in cells.items():
         if not any(c.count and (c.suppressed or c.text == SUPPRESSED) for _, c in items):
             continue
-        words = [w for w in col_label.split() if w not in ("n", "of", "the", "number")]
+        words = tuple(w for w in col_label.split() if w not in ("n", "of", "the", "number"))
         if len(words) < 2:
             continue
-        joined = r"\s+(?:were\s+|was\s+)?".join(map(re.escape, words))
-        pattern = re.compile(
-            rf"(?<![\w.,£])(?:{_INT})\s+{joined}\b|\b{joined}\s*(?::|=|was|were)?\s*{_INT}\b(?![.,]\d)",
-            re.IGNORECASE,
-        )
-        for doc in docs:
-            for block in doc.blocks:
-                if not block.prose or not pattern.search(block.text):
-                    continue
-                where = doc.scope_of(block)
-                if scope and where and where != scope:
-                    continue  # another initiative's sentence
-                if (scope and where == scope) or row_label in _norm_label(block.text):
-                    judge_for(doc).add(
-                        block.where,
-                        "cross_page",
-                        f"a sentence prints '{col_label}' that a table hides",
-                    )
+        if words not in printed:
+            joined = r"\s+(?:were\s+|was\s+)?".join(map(re.escape, words))
+            pattern = re.compile(
+                rf"(?<![\w.,£])(?:{_INT})\s+{joined}\b|\b{joined}\s*(?::|=|was|were)?\s*{_INT}\b(?![.,]\d)",
+                re.IGNORECASE,
+            )
+            printed[words] = [(d, b) for d, b in prose if pattern.search(b.text)]
+        for doc, block in printed[words]:
+            where = doc.scope_of(block)
+            if scope and where and where != scope:
+                continue  # another initiative's sentence
+            if (scope and where == scope) or row_label in _norm_label(block.text):
+                judge_for(doc).add(
+                    block.where, "cross_page", f"a sentence prints '{col_label}' that a table hides"
+                )
 
 
 def _judge_costs(docs: list[Doc], judge_for) -> None:

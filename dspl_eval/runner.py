@@ -37,6 +37,7 @@ import contextlib
 import copy
 import dataclasses
 import datetime as dt
+import gc
 import hashlib
 import inspect
 import json
@@ -133,6 +134,7 @@ class JobResult:
     summary: dict = field(default_factory=dict)
     reason: str | None = None
     log: Path | None = None
+    cells_seconds: float | None = None  # the notebook's own run (papermill), for scheduling
 
 
 @dataclass
@@ -300,6 +302,7 @@ def execute(job: Job) -> JobResult:
     from dspl_eval import kernels
 
     started = time.perf_counter()
+    _warm_export_meanwhile()
     job.executed.parent.mkdir(parents=True, exist_ok=True)
     job.error_log.unlink(missing_ok=True)
     error = reason = detail = None
@@ -347,6 +350,7 @@ def execute(job: Job) -> JobResult:
                 "was not published."
             )
         return _failed(job, started, message, reason, traceback.format_exc())
+    duration = notebook.metadata.get("papermill", {}).get("duration")
     return JobResult(
         job.initiative,
         True,
@@ -354,6 +358,7 @@ def execute(job: Job) -> JobResult:
         job.html,
         summary=summary,
         log=job.kernel_log,
+        cells_seconds=float(duration) if isinstance(duration, int | float) else None,
     )
 
 
@@ -450,6 +455,31 @@ def extract_summary(notebook: nbformat.NotebookNode) -> dict:
             if SUMMARY_MIME in data:
                 found = data[SUMMARY_MIME]
     return found
+
+
+def _warm_export_meanwhile() -> None:
+    """Once per process, in a thread: turn a tiny notebook into a page while the first
+    report's kernel starts (this process only waits for it meanwhile). The first page
+    otherwise pays for importing nbconvert and compiling its templates and the notebook
+    schema (about 0.4 s). Nothing of it is kept but those caches."""
+    if _EXPORT_WARMED:
+        return
+
+    def warm() -> None:
+        with contextlib.suppress(Exception):
+            tiny = nbformat.v4.new_notebook(
+                cells=[nbformat.v4.new_markdown_cell("# warm-up"), nbformat.v4.new_code_cell("")]
+            )
+            nbformat.validate(tiny)
+            export_html(tiny)
+
+    thread = threading.Thread(target=warm, name="dspl-eval-export-warm-up", daemon=True)
+    _EXPORT_WARMED.append(thread)
+    _PREPARING.append(thread)  # joined before this process forks workers
+    thread.start()
+
+
+_EXPORT_WARMED: list[threading.Thread] = []
 
 
 def export_html(notebook: nbformat.NotebookNode) -> str:
@@ -944,8 +974,11 @@ def _kernels_end_on_interrupt():
 
 
 def _ignore_sigint() -> None:
-    """Worker processes leave Ctrl-C to the main process, which ends them."""
+    """Worker processes leave Ctrl-C to the main process, which ends them; what they
+    inherit from it is frozen out of the garbage collector's sight (:func:`gc.freeze`:
+    their collections walk only what they make, and the inherited pages stay shared)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.freeze()
 
 
 def _tidy(term_root: Path, edition: str) -> None:
@@ -1033,7 +1066,8 @@ def _execute_all(
     from dspl_eval import kernels
 
     results: dict[str, JobResult] = {}
-    waiting = [job.initiative for job in planned]
+    order = _longest_first(planned) if workers > 1 else planned
+    waiting = [job.initiative for job in order]
 
     def started(count: int) -> None:
         for key in waiting[:count]:
@@ -1055,7 +1089,7 @@ def _execute_all(
         return [results[j.initiative] for j in planned]
     pool = _pool(workers)
     try:
-        futures = {pool.submit(execute, job): job for job in planned}
+        futures = {pool.submit(execute, job): job for job in order}
         if meanwhile is not None:
             meanwhile()
         started(workers)
@@ -1074,6 +1108,8 @@ def _execute_all(
                     reason="The calculation stopped unexpectedly, so the report was not published.",
                 )
             results[job.initiative] = _report_progress(result)
+            if result.cells_seconds is not None:
+                _SECONDS[_duration_key(job)] = result.cells_seconds
             started(1)
     except BaseException:  # Ctrl-C: no queued job starts, the running ones are ended
         with _sigint_ignored():
@@ -1087,6 +1123,36 @@ def _execute_all(
         _SHARED_POOLS.pop(workers, None)
         pool.shutdown(wait=False)
     return [results[j.initiative] for j in planned]
+
+
+#: how long each report's cells took when it last ran in this process (seconds), by
+#: notebook and edition: the demo runs the same reports term after term
+_SECONDS: dict[tuple[Path, str], float] = {}
+_SECONDS_PER_CELL = 0.1  # the guess before a report has run (about right for the demo)
+
+
+def _duration_key(job: Job) -> tuple[Path, str]:
+    return job.notebook, str(job.parameters.get("audience", ""))
+
+
+def _longest_first(planned: list[Job]) -> list[Job]:
+    """The jobs, the longest expected first (by its last run here, else by its number of
+    code cells), so that no worker is left with a long report at the end while the others
+    wait (longest processing time first: within 4/3 of the best split)."""
+
+    def expected(job: Job) -> float:
+        known = _SECONDS.get(_duration_key(job))
+        return known if known is not None else _SECONDS_PER_CELL * _code_cells(job.notebook)
+
+    return sorted(planned, key=expected, reverse=True)
+
+
+def _code_cells(notebook: Path) -> int:
+    try:
+        cells = json.loads(notebook.read_text("utf-8")).get("cells", [])
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return sum(isinstance(c, dict) and c.get("cell_type") == "code" for c in cells)
 
 
 def _report_progress(result: JobResult) -> JobResult:
