@@ -992,6 +992,104 @@ _LIST_WORK = 100_000_000  # combinations × their size² listed at most before t
 
 
 def _list_unions(t_part: np.ndarray, sizes: np.ndarray, threshold: int) -> bool | None:
+    """Whether a small union lies in the row space ``{Tᵀ w}`` of one part, by listing:
+    halves of the unions matched first (:func:`_list_by_halves`), else every combination
+    of basis rows (:func:`_list_by_basis`). None when both would take too long."""
+    found = _list_by_halves(t_part, sizes, threshold)
+    return found if found is not None else _list_by_basis(t_part, sizes, threshold)
+
+
+_HALVES = 2_000_000  # half-unions listed at most (each a few numbers: about 0.1 GiB)
+_SIFT = 1e-5  # ten times the most a union within 1e-6 of the row space can miss 0 by (per |g|₁)
+
+
+def _list_by_halves(t_part: np.ndarray, sizes: np.ndarray, threshold: int) -> bool | None:
+    """Whether a small union lies in the row space ``{Tᵀ w}`` of one part, by matching
+    halves (meet in the middle).
+
+    ``T`` holds the identity on one atom of each basis row (its *own* atom: ``z`` there
+    is ``w``), so a 0/1 vector ``z`` is ``Tᵀ w`` exactly when, on the other atoms,
+    ``z_O = T_Oᵀ z_own``; for any vector ``g`` over the other atoms that makes
+    ``Σ_a z_a p_a = 0`` with ``p_O = g`` and ``p_own = −T_O g``. A union has at most
+    ``threshold − 1`` atoms (every atom holds a person), and every union of ``k`` atoms is
+    its first ``⌈k/2⌉`` atoms (in index order) and the rest: so the sets of at most
+    ``⌈(threshold − 1)/2⌉`` atoms with at most ``threshold − 1`` people are listed once,
+    and pairs of them, the first ending before the second begins, are matched where
+    their sums of ``p`` cancel (sorted, on two fixed random ``g``; a vector within 1e-6
+    of ``Tᵀ w`` misses 0 by at most ``1e-6 |g|₁``, the window is ten times that). Each
+    match is then checked in full as :func:`_list_by_basis` checks one. The cost grows
+    with the number of halves (about ``atoms^⌈(threshold−1)/2⌉``), not with their square
+    or the number of basis rows. None when the part is not in that form or has too many
+    halves."""
+    r, n = t_part.shape
+    limit = threshold - 1
+    if limit < 1 or not n:
+        return False
+    single = (np.abs(t_part) >= 1e-9).sum(axis=0) == 1
+    rows, cols = np.nonzero((np.abs(t_part - 1) < 1e-9) & single)
+    owner = np.full(r, -1)
+    owner[rows] = cols  # each basis row's own atom (the last of them, when it has several)
+    if (owner < 0).any():
+        return None
+    small = sizes <= limit
+    most = int(min(n, limit // max(1.0, sizes.min(initial=1))))
+    half = (most + 1) // 2
+    if sum(math.comb(int(small.sum()), k) for k in range(1, half + 1)) > _HALVES:
+        return None
+    others = np.setdiff1d(np.arange(n), owner)
+    g = np.random.default_rng(0).standard_normal((len(others), 2))
+    p = np.zeros((n, 2))
+    p[others] = g
+    p[owner] = -t_part[:, others] @ g
+    window = _SIFT * (1 + np.abs(g).sum(axis=0))
+    candidates = np.nonzero(small)[0]
+    lists: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # atoms, people, sums of p
+    combos = np.zeros((1, 0), dtype=np.int64)
+    for _ in range(half):
+        combos = _extend(combos, len(candidates))
+        people = sizes[candidates[combos]].sum(axis=1)
+        combos = combos[people <= limit]
+        atoms = candidates[combos]
+        lists.append((atoms, people[people <= limit], p[atoms].sum(axis=1)))
+
+    def fits(members: np.ndarray) -> bool:
+        step = max(1, 2_000_000 // n)  # vectors checked at a time (memory)
+        for begin in range(0, len(members), step):
+            chunk = members[begin : begin + step]
+            z = np.zeros((len(chunk), n))
+            np.put_along_axis(z, chunk, 1.0, axis=1)
+            near = (np.abs(z[:, owner] @ t_part - z) < 1e-6).all(axis=1)
+            weight = z @ sizes
+            if (near & (weight >= 1) & (weight <= limit)).any():
+                return True
+        return False
+
+    atoms, _, sums = lists[0]
+    if fits(atoms[(np.abs(sums) <= window).all(axis=1)]):
+        return True
+    for k in range(2, most + 1):
+        a_atoms, a_people, a_sums = lists[(k + 1) // 2 - 1]
+        b_atoms, b_people, b_sums = lists[k // 2 - 1]
+        order = np.argsort(b_sums[:, 0], kind="stable")
+        b_atoms, b_people, b_sums = b_atoms[order], b_people[order], b_sums[order]
+        low = np.searchsorted(b_sums[:, 0], -a_sums[:, 0] - window[0], side="left")
+        high = np.searchsorted(b_sums[:, 0], -a_sums[:, 0] + window[0], side="right")
+        for start in range(0, len(a_atoms), 4096):
+            width = (high - low)[start : start + 4096]
+            if not width.sum():
+                continue
+            a_index = np.repeat(np.arange(start, start + len(width)), width)
+            offsets = np.arange(width.sum()) - np.repeat(np.cumsum(width) - width, width)
+            b_index = np.repeat(low[start : start + 4096], width) + offsets
+            keep = a_atoms[a_index, -1] < b_atoms[b_index, 0]  # the first half ends first
+            keep &= a_people[a_index] + b_people[b_index] <= limit
+            keep &= np.abs(a_sums[a_index, 1] + b_sums[b_index, 1]) <= window[1]
+            if keep.any() and fits(np.hstack([a_atoms[a_index[keep]], b_atoms[b_index[keep]]])):
+                return True
+    return False
+
+
+def _list_by_basis(t_part: np.ndarray, sizes: np.ndarray, threshold: int) -> bool | None:
     """Whether a small union lies in the row space ``{Tᵀ w}`` of one part, by listing.
 
     ``T`` (basis rows × atoms) holds the identity on the basis atoms, so a vector of the

@@ -330,3 +330,46 @@ def test_listing_small_unions_agrees_with_trying_every_union():
             assert listed == found, (a, sizes)
             checked += 1
     assert checked > 50
+
+
+def test_both_listings_agree_with_trying_every_union_at_every_threshold():
+    """``_list_by_halves`` (meet in the middle: halves of a union matched on projections
+    of the null space) and ``_list_by_basis`` (every combination of basis rows), each
+    against brute force (every 0/1 vector over a part's atoms with 1 to threshold − 1
+    people, kept when it lies in the part's row space by least squares), at thresholds
+    2, 3, 5 and 7, on random parts, a third of them with repeated columns (atoms that
+    always go together: several own atoms for one basis row)."""
+    import itertools
+
+    import numpy as np
+
+    from dspl_eval import gate
+
+    rng = np.random.default_rng(20261203)
+    checked = {"halves": 0, "basis": 0}
+    answers = {True: 0, False: 0}
+    for _ in range(400):
+        m, n = int(rng.integers(2, 7)), int(rng.integers(3, 12))
+        a = (rng.random((m, n)) < rng.uniform(0.2, 0.7)).astype(float)
+        if rng.random() < 0.3:
+            a[:, : n // 3] = a[:, [0]]
+        sizes = rng.integers(1, 4, n).astype(float)
+        threshold = int(rng.choice([2, 3, 5, 7]))
+        for t_part, atoms in gate._components(a, np.ones(n, dtype=bool)) or []:
+            found = False
+            for z in itertools.product((0.0, 1.0), repeat=len(atoms)):
+                z = np.array(z)
+                if not 1 <= z @ sizes[atoms] <= threshold - 1:
+                    continue
+                w = np.linalg.lstsq(t_part.T, z, rcond=None)[0]
+                if np.abs(t_part.T @ w - z).max() < 1e-8:
+                    found = True
+                    break
+            answers[found] += 1
+            for name, listing in (("halves", gate._list_by_halves), ("basis", gate._list_by_basis)):
+                listed = listing(t_part, sizes[atoms], threshold)
+                if listed is not None:
+                    assert listed == found, (name, a, sizes, threshold)
+                    checked[name] += 1
+    assert min(checked.values()) > 200
+    assert min(answers.values()) > 50  # parts with and without a small union

@@ -3,8 +3,10 @@ their warm kernels); outside it each batch has its own, ended when it finishes."
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,8 @@ from dspl_eval import runner
 @dataclass(frozen=True)
 class FakeJob:
     initiative: str
+    notebook: Path = Path("no-such-notebook.ipynb")
+    parameters: dict = field(default_factory=dict)
 
 
 def where_it_ran(job: FakeJob) -> runner.JobResult:
@@ -67,3 +71,35 @@ def test_a_dead_worker_does_not_break_the_next_shared_batch(fake_execute, monkey
         monkeypatch.setattr(runner, "execute", where_it_ran)
         again = runner._execute_all(batch(), 2)
         assert all(r.ok for r in again)
+
+
+def notebook_with(path: Path, code_cells: int) -> Path:
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": "# a report"}]
+    cells += [
+        {"cell_type": "code", "metadata": {}, "source": "1", "outputs": [], "execution_count": None}
+    ] * code_cells
+    path.write_text(
+        json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    )
+    return path
+
+
+def test_the_longest_reports_start_first_and_results_keep_the_planned_order(
+    fake_execute, monkeypatch, tmp_path
+):
+    """Longest processing time first: a long report left to the end keeps one worker busy
+    while the others wait. Before a report has run here, its number of code cells is the
+    guess; once it has, how long its cells took."""
+    monkeypatch.setattr(runner, "_SECONDS", {})
+    planned = [
+        FakeJob("short", notebook_with(tmp_path / "short.ipynb", 3)),
+        FakeJob("long", notebook_with(tmp_path / "long.ipynb", 20)),
+        FakeJob("middle", notebook_with(tmp_path / "middle.ipynb", 10)),
+        FakeJob("missing"),  # no notebook: no guess, last
+    ]
+    order = [j.initiative for j in runner._longest_first(planned)]
+    assert order == ["long", "middle", "short", "missing"]
+    runner._SECONDS[runner._duration_key(planned[0])] = 60.0  # "short" took a minute last time
+    assert runner._longest_first(planned)[0].initiative == "short"
+    results = runner._execute_all(planned, 2)
+    assert [r.initiative for r in results] == ["short", "long", "middle", "missing"]
