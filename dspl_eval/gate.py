@@ -993,10 +993,21 @@ _LIST_WORK = 100_000_000  # combinations × their size² listed at most before t
 
 def _list_unions(t_part: np.ndarray, sizes: np.ndarray, threshold: int) -> bool | None:
     """Whether a small union lies in the row space ``{Tᵀ w}`` of one part, by listing:
-    halves of the unions matched first (:func:`_list_by_halves`), else every combination
-    of basis rows (:func:`_list_by_basis`). None when both would take too long."""
-    found = _list_by_halves(t_part, sizes, threshold)
-    return found if found is not None else _list_by_basis(t_part, sizes, threshold)
+    halves of the unions matched (:func:`_list_by_halves`) or every combination of basis
+    rows (:func:`_list_by_basis`), whichever lists fewer first (many atoms on a few basis
+    rows, or the other way round), then the other. None when both would take too long."""
+    r, n = t_part.shape
+    limit = threshold - 1
+    by_basis = sum(math.comb(r, k) for k in range(1, min(r, limit) + 1))
+    by_halves = sum(math.comb(n, k) for k in range(1, (min(n, limit) + 1) // 2 + 1))
+    listings = [_list_by_halves, _list_by_basis]
+    if by_basis <= by_halves:
+        listings.reverse()
+    for listing in listings:
+        found = listing(t_part, sizes, threshold)
+        if found is not None:
+            return found
+    return None
 
 
 _HALVES = 2_000_000  # half-unions listed at most (each a few numbers: about 0.1 GiB)
@@ -1074,6 +1085,8 @@ def _list_by_halves(t_part: np.ndarray, sizes: np.ndarray, threshold: int) -> bo
         b_atoms, b_people, b_sums = b_atoms[order], b_people[order], b_sums[order]
         low = np.searchsorted(b_sums[:, 0], -a_sums[:, 0] - window[0], side="left")
         high = np.searchsorted(b_sums[:, 0], -a_sums[:, 0] + window[0], side="right")
+        if (high - low).sum() > 2 * _HALVES:
+            return None  # the projections do not tell the halves apart well enough here
         for start in range(0, len(a_atoms), 4096):
             width = (high - low)[start : start + 4096]
             if not width.sum():
