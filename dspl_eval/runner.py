@@ -1237,14 +1237,17 @@ def pack_findings(folder: Path, data: Path, term: str) -> list[str]:
             needles.append((str(root), "a server path"))
     if not needles:
         return []
-    pattern = re.compile("|".join(re.escape(n) for n, _ in needles), re.IGNORECASE)
-    meaning = {n.lower(): what for n, what in needles}
+    meaning: dict[str, set[str]] = {}
+    for needle, what in needles:
+        meaning.setdefault(needle.lower(), set()).add(what)
     findings = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         text = _pack_text(path)
         if text is None:
             continue
-        found = sorted({meaning[m.group(0).lower()] for m in pattern.finditer(text)})
+        text = text.lower()  # plain substring tests: a regular expression of every needle
+        # took 90 ms a pack
+        found = sorted({w for needle, whats in meaning.items() if needle in text for w in whats})
         findings += [f"{path.relative_to(folder)}: shows {what}" for what in found]
     return findings
 
