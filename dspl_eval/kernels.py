@@ -37,6 +37,12 @@ silent execution that stores no history):
   text only); neither depends on a term or an audience and neither is loaded in a kernel.
   No module-level dict or list in ``dspl_eval`` is filled at run time.
 
+Where a kernel comes from: while the runner runs a batch it keeps a kernel zygote
+(:mod:`dspl_eval.zygote`), which imported the report stack once; each worker's kernel is
+then a fork of it, launched through the same ``KernelManager`` (the kernel command becomes
+the zygote's launcher, which falls back to ``ipykernel_launcher``). Outside the runner
+(and with ``DSPL_EVAL_ZYGOTE=off``) a kernel is started as its own process.
+
 Bounded reuse: a kernel runs at most :func:`max_runs` notebooks (``DSPL_EVAL_KERNEL_RUNS``,
 default :data:`DEFAULT_RUNS`) and is replaced after any failure (a notebook error, a
 timeout, a dead kernel, a reset that did not work), so a failing notebook never poisons
@@ -253,6 +259,7 @@ class WarmKernel:
         self._log = tempfile.TemporaryFile(prefix="dspl-eval-kernel-")  # noqa: SIM115
         self.km = AsyncKernelManager(kernel_name=self.kernel_name)
         try:
+            _from_zygote(self.km)
             run_sync(self.km.start_kernel)(
                 extra_arguments=["--HistoryManager.hist_file=:memory:"],  # as nbclient does
                 cwd=self.cwd,
@@ -343,6 +350,20 @@ class WarmKernel:
                 os.write(2, data)
         except OSError:
             pass
+
+
+def _from_zygote(km) -> None:
+    """Launch through the zygote when one runs (:mod:`dspl_eval.zygote`): the kernel
+    spec's ``python -m ipykernel_launcher`` becomes its launcher script (which falls back
+    to ``ipykernel_launcher`` itself); any other kernel command is left alone."""
+    from dspl_eval import zygote
+
+    path = zygote.socket_path()
+    spec = km.kernel_spec
+    argv = list(getattr(spec, "argv", None) or [])
+    if not path or argv[1:3] != ["-m", "ipykernel_launcher"]:
+        return
+    spec.argv = [argv[0], str(zygote.LAUNCHER), path, *argv[3:]]
 
 
 def _kernel_pid(km) -> int | None:

@@ -516,7 +516,9 @@ def run_term(
     settings = _settings_for(data, threshold, settings)
     threshold = check_threshold(settings.threshold)
     staging = staging_dir(reports, term, edition, os.getpid())
-    with RunLock(lock_file(reports, term)):  # planning writes the known sets: inside
+    # the zygote starts importing now, while this process plans (planning writes the
+    # known sets: inside the lock)
+    with RunLock(lock_file(reports, term)), _zygote():
         planned = plan(
             term, data, reports, initiatives, edition, threshold, notebooks, staging,
             settings=settings,
@@ -1027,7 +1029,8 @@ def shared_workers():
 
     outer, _sharing = _sharing, True
     try:
-        yield
+        with _zygote():
+            yield
     finally:
         _sharing = outer
         if not outer:
@@ -1037,6 +1040,16 @@ def shared_workers():
                 for pool in pools:
                     pool.shutdown(wait=True, cancel_futures=True)
                 kernels.shutdown()
+
+
+def _zygote() -> contextlib.AbstractContextManager:
+    """One kernel zygote for the block when kernels are warm (:mod:`dspl_eval.zygote`:
+    the report stack is imported once, and each worker's kernel is a fork of it)."""
+    from dspl_eval import kernels, zygote
+
+    if kernels.mode() != "warm":
+        return contextlib.nullcontext()
+    return zygote.running(kernels.warm_modules(NOTEBOOKS_DIR))
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -1063,6 +1076,13 @@ def _execute_all(
     ``meanwhile`` is called once the jobs have started (after the worker processes are
     forked: it may start threads).
     """
+    with _zygote():
+        return _execute_all_now(planned, workers, meanwhile)
+
+
+def _execute_all_now(
+    planned: list[Job], workers: int, meanwhile: Callable[[], None] | None
+) -> list[JobResult]:
     from dspl_eval import kernels
 
     results: dict[str, JobResult] = {}

@@ -71,13 +71,31 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _is_kernel(pid: int) -> bool:
+def _command(pid: int) -> str:
     try:
         if psutil is not None:
-            return "ipykernel_launcher" in " ".join(psutil.Process(pid).cmdline())
-        return b"ipykernel_launcher" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            return " ".join(psutil.Process(pid).cmdline())
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
     except Exception:
-        return False
+        return ""
+
+
+def _parent(pid: int) -> int:
+    try:
+        if psutil is not None:
+            return psutil.Process(pid).ppid()
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except Exception:
+        return 0
+
+
+def _is_kernel(pid: int) -> bool:
+    """A kernel: ``ipykernel_launcher``, or a fork of the kernel zygote (it keeps the
+    zygote's command line, and its parent is the zygote)."""
+    command = _command(pid)
+    if "ipykernel_launcher" in command:
+        return True
+    return "dspl_eval.zygote" in command and "dspl_eval.zygote" in _command(_parent(pid))
 
 
 def snapshot(folder: Path) -> dict[str, str]:
