@@ -153,11 +153,18 @@ def _serve(path: str, modules: list[str]) -> None:
         if os.getppid() != parent:
             stop()
         for _ in selector.select(timeout=0.2):
-            with contextlib.suppress(Exception):
+            try:
                 conn, _ = server.accept()
+            except OSError:
+                continue
+            try:
                 pid = _fork(conn, [server, *children.values()])
-                if pid:
-                    children[pid] = conn
+            except Exception:  # a request it cannot serve: the launcher falls back
+                pid = 0
+            if pid:
+                children[pid] = conn
+            else:
+                conn.close()
         while children:  # report the kernels that ended to their launchers
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)

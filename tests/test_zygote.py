@@ -94,3 +94,24 @@ def test_closing_the_zygote_ends_the_kernels_it_forked(folder):
         assert not os.environ.get(zygote.ENV)
     finally:
         kernel.shutdown()
+
+
+def test_a_request_the_zygote_cannot_serve_is_closed_and_it_keeps_serving(folder):
+    import socket
+
+    with zygote.running(("numpy",)):
+        path = os.environ[zygote.ENV]
+        deadline = time.monotonic() + 60
+        while not os.path.exists(path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        junk = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        junk.connect(path)
+        junk.sendall(b"not a request")  # no standard streams passed with it
+        junk.settimeout(10)
+        assert junk.recv(100) == b"", "closed: a launcher would fall back"
+        junk.close()
+        kernel = kernels.WarmKernel(folder).start(60, ("numpy",))
+        try:
+            assert _kernel_below(kernel.pid) is not None, "the next kernel is still forked"
+        finally:
+            kernel.shutdown()
