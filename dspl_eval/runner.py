@@ -34,7 +34,6 @@ PDF was written and the audit passed.
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 import datetime as dt
 import gc
@@ -306,9 +305,10 @@ def execute(job: Job) -> JobResult:
     job.executed.parent.mkdir(parents=True, exist_ok=True)
     job.error_log.unlink(missing_ok=True)
     error = reason = detail = None
+    executed = None
     try:
         with _stderr_to(job.kernel_log):  # the kernel's chatter goes to a log, not the terminal
-            kernels.run_notebook(
+            executed = kernels.run_notebook(
                 job.notebook,
                 job.executed,
                 parameters=job.parameters,
@@ -328,11 +328,11 @@ def execute(job: Job) -> JobResult:
         error = f"{job.notebook.name}: {type(failure).__name__}: {_first_line(str(failure))}"
         reason = _plain_reason(failure)
         detail = traceback.format_exc()
-    _stamp(job)
+    stamped = _stamp(job, executed if not error else None)
     if error:
         return _failed(job, started, error, reason, detail)
     try:
-        notebook = nbformat.read(job.executed, as_version=4)
+        notebook = stamped if stamped is not None else nbformat.read(job.executed, as_version=4)
         summary = extract_summary(notebook)
         html = export_html(notebook)
         job.html.parent.mkdir(parents=True, exist_ok=True)
@@ -401,17 +401,27 @@ def _strip_ansi(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
 
 
-def _stamp(job: Job) -> None:
+def _stamp(
+    job: Job, notebook: nbformat.NotebookNode | None = None
+) -> nbformat.NotebookNode | None:
     """Record the run's edition, term, threshold, initiative and data fingerprint in the
-    executed notebook's metadata (the export writes them as the page's meta tags)."""
-    if not job.executed.is_file():
-        return
-    try:
-        notebook = nbformat.read(job.executed, as_version=4)
-    except Exception:  # an unreadable executed notebook: its failure is reported anyway
-        return
+    executed notebook's metadata (the export writes them as the page's meta tags), and
+    return it as the file now holds it (parsed from the text written, so key order and
+    all are exactly what a later read gives). ``notebook``: the executed notebook as
+    papermill returned it (the one it wrote), so that the file is not read back; else it
+    is read from ``job.executed``."""
+    if notebook is None:
+        if not job.executed.is_file():
+            return None
+        try:
+            notebook = nbformat.read(job.executed, as_version=4)
+        except Exception:  # an unreadable executed notebook: its failure is reported anyway
+            return None
     notebook.metadata[METADATA_KEY] = dict(job.metadata)
-    _atomic_write(job.executed, lambda p: nbformat.write(notebook, p))
+    text = nbformat.writes(notebook)
+    ending = "" if text.endswith("\n") else "\n"  # as nbformat.write ends the file
+    _atomic_write(job.executed, lambda p: Path(p).write_text(text + ending, encoding="utf-8"))
+    return nbformat.reads(text, as_version=4)
 
 
 @contextlib.contextmanager
@@ -486,10 +496,15 @@ def export_html(notebook: nbformat.NotebookNode) -> str:
     """HTML for readers: our offline template, no code, the summary payload left out."""
     from dspl_eval.export import notebook_to_html
 
-    visible = copy.deepcopy(notebook)
-    for cell in visible.cells:
-        if "outputs" in cell:
-            cell.outputs = [o for o in cell.outputs if SUMMARY_MIME not in o.get("data", {})]
+    visible = nbformat.NotebookNode(notebook)  # a new list of cells, not a deep copy:
+    visible.cells = [  # nbconvert copies the notebook it exports itself
+        nbformat.NotebookNode(
+            cell, outputs=[o for o in cell.outputs if SUMMARY_MIME not in o.get("data", {})]
+        )
+        if "outputs" in cell
+        else cell
+        for cell in notebook.cells
+    ]
     return notebook_to_html(visible)
 
 
