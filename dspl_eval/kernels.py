@@ -269,7 +269,7 @@ class WarmKernel:
             self._process = _process(self.pid)
             self.kc = self.km.client()
             self.kc.start_channels()
-            run_sync(self.kc.wait_for_ready)(timeout=start_timeout)
+            run_sync(_wait_for_ready)(self.kc, start_timeout)
             self.kc.allow_stdin = False
             code = f"import dspl_eval.kernels as _k\n_k._warm({json.dumps(list(warm))})"
             self._run(code)
@@ -350,6 +350,43 @@ class WarmKernel:
                 os.write(2, data)
         except OSError:
             pass
+
+
+async def _wait_for_ready(kc, timeout: float) -> None:
+    """jupyter_client's ``wait_for_ready`` (a kernel_info reply on shell, then a message on
+    IOPub, so that no output of the first execution is lost to a late subscription), but
+    its last step, dropping the start-up status messages, stops after 10 ms without one,
+    not 200 ms: the messages it leaves have another parent and every reader skips them."""
+    import time
+    from queue import Empty
+
+    from jupyter_core.utils import ensure_async
+
+    deadline = time.monotonic() + timeout
+    while True:
+        kc.kernel_info()
+        try:
+            msg = await ensure_async(kc.shell_channel.get_msg(timeout=1))
+        except Empty:
+            pass
+        else:
+            if msg["msg_type"] == "kernel_info_reply":
+                try:
+                    await ensure_async(kc.iopub_channel.get_msg(timeout=0.2))
+                except Empty:
+                    pass
+                else:
+                    kc._handle_kernel_info_reply(msg)
+                    break
+        if not await kc._async_is_alive():
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+    while True:
+        try:
+            await ensure_async(kc.iopub_channel.get_msg(timeout=0.01))
+        except Empty:
+            break
 
 
 def _from_zygote(km) -> None:
