@@ -401,9 +401,7 @@ def _strip_ansi(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
 
 
-def _stamp(
-    job: Job, notebook: nbformat.NotebookNode | None = None
-) -> nbformat.NotebookNode | None:
+def _stamp(job: Job, notebook: nbformat.NotebookNode | None = None) -> nbformat.NotebookNode | None:
     """Record the run's edition, term, threshold, initiative and data fingerprint in the
     executed notebook's metadata (the export writes them as the page's meta tags), and
     return it as the file now holds it (parsed from the text written, so key order and

@@ -49,12 +49,19 @@ _MESSAGE = 1 << 20  # bytes of one request at most (arguments, folder, environme
 
 
 def enabled() -> bool:
-    """Whether the runner may start a zygote (``DSPL_EVAL_ZYGOTE`` is not ``off``)."""
+    """Whether the runner may start a zygote: on Linux only (it forks a process that has
+    imported the scientific stack, which macOS's system libraries do not allow for and
+    Windows cannot do; elsewhere kernels start as their own processes, as before), and
+    unless ``DSPL_EVAL_ZYGOTE`` is ``off``."""
+    if not sys.platform.startswith("linux") or not hasattr(socket, "send_fds"):
+        return False
     return os.environ.get(ENV, "").strip().lower() not in ("off", "0", "no")
 
 
 def socket_path() -> str | None:
     """The socket of the zygote this process's kernels should ask, if any."""
+    if not enabled():
+        return None
     value = os.environ.get(ENV, "").strip()
     return value if value and value.lower() not in ("off", "0", "no") else None
 

@@ -115,3 +115,13 @@ def test_a_request_the_zygote_cannot_serve_is_closed_and_it_keeps_serving(folder
             assert _kernel_below(kernel.pid) is not None, "the next kernel is still forked"
         finally:
             kernel.shutdown()
+
+
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_off_linux_no_zygote_is_started_and_kernels_start_as_before(folder, monkeypatch, platform):
+    monkeypatch.setattr(zygote.sys, "platform", platform)
+    assert not zygote.enabled()
+    with zygote.running(("numpy",)):
+        assert zygote.ENV not in os.environ, "no zygote started"
+        monkeypatch.setenv(zygote.ENV, "/tmp/some-socket")  # even if one is named
+        assert zygote.socket_path() is None
