@@ -214,6 +214,8 @@ def _fork(conn: socket.socket, others: list[socket.socket]) -> int:
 
 
 def _become_kernel(request: dict, fds: list[int]) -> None:
+    os.setsid()  # a session of its own, as jupyter_client starts kernels: a Ctrl-C in the
+    # terminal reaches the runner, which ends everything, not the kernel mid-cell
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
         signal.signal(sig, signal.SIG_DFL)
     for target, fd in enumerate(fds):
