@@ -100,16 +100,18 @@ def lock_file(reports: Path, term: str) -> Path:
 
 
 def interrupted_message(reports: Path, term: str, edition: str) -> str:
-    """The one line printed on Ctrl-C, naming when the pack left in place was published."""
+    """The one line printed on Ctrl-C, naming the term and edition it stopped (packs of
+    other terms finished before it stand) and when the pack left in place was published."""
     target = edition_dir(reports, term, edition)
     stamp = target / "index.html"
     if not stamp.is_file():
         stamp = target
+    what = f"interrupted: nothing of {term}'s {edition} edition was published"
     try:
         when = datetime.datetime.fromtimestamp(stamp.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
     except OSError:
-        return "interrupted: nothing was published; no pack had been published yet"
-    return f"interrupted: nothing was published; the last pack from {when} is unchanged"
+        return f"{what}; it had no pack yet"
+    return f"{what}; its last pack, from {when}, is unchanged"
 
 
 def is_demo(data: Path) -> bool:

@@ -88,7 +88,9 @@ def test_an_interrupt_exits_130_with_one_line(tmp_path, capsys, monkeypatch):
         == 130
     )
     (line,) = capsys.readouterr().err.splitlines()
-    assert line == "interrupted: nothing was published; no pack had been published yet"
+    assert line == (
+        f"interrupted: nothing of {TERM}'s commissioner edition was published; it had no pack yet"
+    )
     monkeypatch.setattr(runner, "run_demo", interrupted)
     assert cli.main(["demo", "--data", str(tmp_path), "--reports", str(tmp_path)]) == 130
     assert capsys.readouterr().err.strip() == "interrupted: nothing was published"

@@ -247,10 +247,10 @@ def test_ctrl_c_ends_everything_and_leaves_the_pack_untouched(demo_folder):
     took = time.monotonic() - interrupted
     assert first.returncode == 130, (out, err)
     assert took < 10
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime((pack / "index.html").stat().st_mtime))
     assert err.splitlines() == [
-        f"interrupted: nothing was published; the last pack from "
-        f"{time.strftime('%Y-%m-%d %H:%M', time.localtime((pack / 'index.html').stat().st_mtime))}"
-        " is unchanged"
+        f"interrupted: nothing of {TERM}'s commissioner edition was published; its last pack, "
+        f"from {when}, is unchanged"
     ], err
     time.sleep(0.5)
     left = [pid for pid in tree if _alive(pid)]
@@ -284,7 +284,7 @@ def test_a_second_ctrl_c_does_not_hang(demo_folder, tmp_path):
     assert time.monotonic() - started < 10
     assert run.returncode == 130
     assert err.splitlines() == [
-        "interrupted: nothing was published; no pack had been published yet"
+        f"interrupted: nothing of {TERM}'s commissioner edition was published; it had no pack yet"
     ]
     time.sleep(0.5)
     assert not [pid for pid in tree if _alive(pid)]
