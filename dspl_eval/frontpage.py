@@ -105,14 +105,25 @@ def _words(issued, people: str) -> str:
 
 
 def _returns(data: Path, period: str) -> str:
-    """The tracker's lines for a term ("ELSA: 17 of 30 schools returned": schools)."""
-    from dspl_eval.tracker import headline
+    """The tracker's lines for a term ("ELSA: 17 of 30 schools returned": schools), and
+    once, not on every line, which initiatives have no list of expected schools."""
+    from dspl_eval.tracker import NO_LIST, term_status
     from dspl_eval.year import is_year
 
     if is_year(period) or not (Path(data) / "processed" / period).is_dir():
         return ""
-    lines = headline(data, period)
-    return "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>"
+    shown = [s for s in term_status(data, period).values() if s.files or s.expected]
+    lines = [s.headline(why=False) for s in shown]
+    listless = [INITIATIVES[s.initiative].title for s in shown if not s.expected]
+    page = "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>"
+    if listless:
+        which = "every initiative" if len(listless) == len(shown) else ", ".join(listless)
+        page += (
+            f"<p>{html.escape(NO_LIST[0].upper() + NO_LIST[1:])} for {html.escape(which)}, so "
+            "the returns received are counted but missing ones cannot be named (the "
+            "settings' <code>[expected]</code> list).</p>"
+        )
+    return page
 
 
 def _headlines(reports: Path, period: str, key: str) -> dict:

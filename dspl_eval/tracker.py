@@ -63,6 +63,9 @@ def canonical(settings, spelt: object) -> tuple[str, bool]:
     return " ".join(str(spelt).split()), False
 
 
+NO_LIST = "no list of expected schools in the settings file"
+
+
 @dataclass
 class Status:
     """One initiative in one term."""
@@ -76,14 +79,13 @@ class Status:
     files: int  # returns received (files in validation.json)
     rows: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
-    def headline(self) -> str:
-        """``17 of 30 schools returned`` (counts of schools, not of people)."""
+    def headline(self, why: bool = True) -> str:
+        """``17 of 30 schools returned`` (counts of schools, not of people). With no list
+        of expected schools, the returns received, and (``why``) that there is no list."""
         title = INITIATIVES[self.initiative].title
         if not self.expected:
-            return (
-                f"{title}: {self.files} return{'s' if self.files != 1 else ''} received; no "
-                "list of expected schools in the settings file"
-            )
+            received = f"{title}: {self.files} return{'s' if self.files != 1 else ''} received"
+            return f"{received}; {NO_LIST}" if why else received
         extra = f"; {len(self.unexpected)} not on the list" if self.unexpected else ""
         return f"{title}: {len(self.returned)} of {len(self.expected)} schools returned{extra}"
 

@@ -95,3 +95,36 @@ def test_page_is_analyst_only(data, tmp_path):
     text = page.read_text("utf-8")
     assert '<meta name="dspl-eval-edition" content="analyst">' in text
     assert "Returns by school" in text
+
+
+def test_the_front_page_says_once_per_term_that_no_schools_are_listed(data, tmp_path):
+    """With no ``[expected]`` list, each initiative's line counts the returns received and
+    the term says once, not on every line, why missing ones cannot be named; with a list
+    for one initiative, the note names the others."""
+    from dspl_eval import frontpage
+
+    page = frontpage._returns(data, TERM)
+    assert page.count(tracker.NO_LIST) == 0  # not on the lines (the note is capitalised)
+    assert page.count("No list of expected schools in the settings file") == 1
+    assert "for every initiative" in page
+    lines = [s.headline() for s in tracker.term_status(data, TERM).values() if s.files]
+    assert lines and all(line.endswith(tracker.NO_LIST) for line in lines)  # analyst pack
+    for status in tracker.term_status(data, TERM).values():
+        if status.files:
+            assert f"<li>{status.headline(why=False)}</li>" in page
+
+    key = "elsa"
+    toml = data / "dspl-eval.toml"
+    saved = toml.read_text("utf-8") if toml.is_file() else None
+    school = _schools_in(data, key)[0]
+    toml.write_text(f'[schools]\n"{school}" = []\n[expected]\n{key} = ["{school}"]\n', "utf-8")
+    try:
+        page = frontpage._returns(data, TERM)
+    finally:
+        if saved is None:
+            toml.unlink()
+        else:
+            toml.write_text(saved, "utf-8")
+    assert f"{ALL[key].title}: 1 of 1 schools returned" in page
+    note = page.split("</ul>", 1)[1]
+    assert ALL[key].title not in note and ALL["ebsa"].title in note
