@@ -215,10 +215,10 @@ def build_page(data: Path, reports: Path, threshold: int = 5) -> tuple[str, str]
 <h1>SEND partnership evaluation: every term and year</h1>
 <p>Status of each pack: ready (sent after the privacy audit), not ready (its index says
 why), failed (not published).</p>
-<ul>{"".join(rows)}</ul>
-{"".join(sections)}
 <p class="note">c = suppressed: fewer than {threshold} people, or a figure that would let
 such a group be worked out; x = not available.</p>
+<ul>{"".join(rows)}</ul>
+{"".join(sections)}
 </main>
 </body>
 </html>
