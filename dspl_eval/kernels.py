@@ -376,9 +376,11 @@ async def _wait_for_ready(kc, timeout: float) -> None:
                 except Empty:
                     pass
                 else:
-                    kc._handle_kernel_info_reply(msg)
+                    handle = getattr(kc, "_handle_kernel_info_reply", None)  # as upstream does
+                    if handle is not None:
+                        handle(msg)
                     break
-        if not await kc._async_is_alive():
+        if not await ensure_async(kc.is_alive()):
             raise RuntimeError("Kernel died before replying to kernel_info")
         if time.monotonic() > deadline:
             raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")

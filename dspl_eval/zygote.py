@@ -192,8 +192,11 @@ def _fork(conn: socket.socket, others: list[socket.socket]) -> int:
     socket, the other launchers' connections: a launcher must see the zygote go)."""
     conn.settimeout(10)
     message, fds, _, _ = socket.recv_fds(conn, _MESSAGE, 3)
-    request = json.loads(message.decode("utf-8"))
-    if len(fds) != 3:
+    try:
+        request = json.loads(message.decode("utf-8"))
+        if len(fds) != 3 or not isinstance(request, dict):
+            raise ValueError("not a launcher's request")
+    except ValueError:  # (JSON and Unicode errors are ValueErrors): close what came with it
         for fd in fds:
             os.close(fd)
         conn.close()
