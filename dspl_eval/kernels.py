@@ -77,6 +77,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 __all__ = [
@@ -95,6 +96,7 @@ RUNS_ENV = "DSPL_EVAL_KERNEL_RUNS"  # notebooks per kernel before it is replaced
 DEFAULT_RUNS = 20
 ENGINE_NAME = "dspl_eval_warm"
 RESET_TIMEOUT = 120  # seconds for the warm-up imports or a reset
+_ABORTED_RETRIES = 20  # 50 ms apart: ipykernel stops aborting on its next loop turn
 
 #: imported once per kernel besides what the notebooks themselves import (at top level
 #: of a code cell): the modules ``dspl_eval`` imports lazily inside functions
@@ -328,10 +330,16 @@ class WarmKernel:
     def _run(self, code: str) -> None:
         from jupyter_core.utils import run_sync
 
-        reply = run_sync(self.kc.execute_interactive)(
-            code, silent=True, store_history=False, timeout=RESET_TIMEOUT
-        )
-        content = reply.get("content", {})
+        # ipykernel aborts requests that arrive just after an error (stop_on_error), so
+        # an "aborted" reply means "too soon", not "broken": ask again, a few times.
+        for attempt in range(_ABORTED_RETRIES + 1):
+            reply = run_sync(self.kc.execute_interactive)(
+                code, silent=True, store_history=False, timeout=RESET_TIMEOUT
+            )
+            content = reply.get("content", {})
+            if content.get("status") != "aborted" or attempt == _ABORTED_RETRIES:
+                break
+            time.sleep(0.05)
         if content.get("status") != "ok":
             raise KernelNotReady(
                 f"{content.get('ename', 'error')}: {content.get('evalue', '')}".strip()

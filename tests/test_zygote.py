@@ -125,3 +125,17 @@ def test_off_linux_no_zygote_is_started_and_kernels_start_as_before(folder, monk
         assert zygote.ENV not in os.environ, "no zygote started"
         monkeypatch.setenv(zygote.ENV, "/tmp/some-socket")  # even if one is named
         assert zygote.socket_path() is None
+
+
+def test_a_reset_right_after_an_error_is_asked_again_not_taken_for_a_broken_kernel(folder):
+    """ipykernel aborts requests that reach it before it has finished failing a cell
+    ("stop_on_error"); CI once failed on that race after an interrupt. Sending the reset
+    while the failing cell is still queued makes the race certain: the reset is aborted,
+    asked again, and runs."""
+    kernel = kernels.WarmKernel(folder).start(60, ())
+    try:
+        kernel.kc.execute("import time; time.sleep(0.3); raise ValueError('a cell failed')")
+        kernel._run("x = 1")
+        kernel._run("assert x == 1")
+    finally:
+        kernel.shutdown()
