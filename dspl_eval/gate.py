@@ -181,6 +181,7 @@ class Gate:
         self._leaking_unions: list[frozenset] = []
         self._witness_pool: list[np.ndarray] = []
         self._witness_version = -1
+        self._other_packs: dict[Members, bool] = {}
 
     # ------------------------------------------------------------------ properties
 
@@ -258,6 +259,32 @@ class Gate:
         return self._unions.get(key) is not True or any(
             leak <= key for leak in self._leaking_unions
         )
+
+    @property
+    def knows_other_packs(self) -> bool:
+        """Whether this gate was told other packs' sets (:meth:`known`)."""
+        return bool(self._ledger.known)
+
+    def hidden_for_other_packs(self, members: Iterable[Hashable]) -> bool:
+        """Whether a set was hidden only because of the other packs' figures
+        (:meth:`known`): it is hidden to protect another figure, and showing it with
+        everything this report has published would have been safe had the other packs not
+        been published. So a reader can be told the true reason (in a year pack: the
+        terms' reports, with which it would let, say, the few children counted in more
+        than one term be worked out), not "another figure in this report". An analysis
+        aid that publishes nothing; False for the analyst edition."""
+        s = members_of(members)
+        issued = self._ledger.decided.get(s)
+        if not (self.commissioner and self._ledger.known and issued and issued.hidden):
+            return False
+        if issued.reason != PROTECTS:
+            return False
+        if s not in self._other_packs:
+            small = {h: r for h, r in self._ledger.hidden.items() if r == SMALL}
+            published = [*self._ledger.published, s]  # a known set shown here is in it
+            found = attack(published, small, self.threshold, self._ledger.families)
+            self._other_packs[s] = found is None
+        return self._other_packs[s]
 
     def ledger(self) -> list[Members]:
         """Every set this gate published (shown) so far, in order: what its pack adds to

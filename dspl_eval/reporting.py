@@ -110,6 +110,23 @@ class Context:
         """``this term`` or ``this year`` (a year pack's report)."""
         return "this year" if self.is_year else "this term"
 
+    @property
+    def other_packs_words(self) -> str:
+        """Why a figure hidden only because of the other packs is hidden (it completes
+        "suppressed ..."): a year's figures differ from its terms' by the children
+        counted in more than one term, and a term's from the year's other terms by the
+        children who carried on; when that is a few, it can be worked out."""
+        if self.is_year:
+            return (
+                "because, with the term reports already published, it would let a small "
+                f"group be worked out (such as the few {self.people} counted in more than "
+                "one term)"
+            )
+        return (
+            "because, with the year's other term reports already published, it would let "
+            f"a small group be worked out (such as the few {self.people} in both terms)"
+        )
+
     def setting(self, group: str, name: str, fallback: object) -> object:
         """A threshold, reliability or other value of the partnership's settings
         (``ctx.settings.<group>[name]``, e.g. ``group="thresholds"``), when the settings
@@ -521,9 +538,14 @@ def gated_table(ctx: Context, cells: pd.DataFrame, counts: Sequence[str] = ()) -
     if (shown == disclosure.SUPPRESSED).any().any() and any(
         v.hidden and v.reason == PROTECTS for v in issued.values()
     ):
+        where = (
+            " (here or in the other reports of the year already published)"
+            if ctx.gate.knows_other_packs
+            else ""
+        )
         note += (
-            " Some cells are suppressed only to protect another figure (they are not "
-            "themselves small)."
+            f" Some cells are suppressed only to protect another figure{where} (they are "
+            "not themselves small)."
         )
     return Shown(shown, counts, note.strip(), True)
 
@@ -697,9 +719,14 @@ def outcome_sentence(ctx: Context, outcome: PairedOutcome) -> str:
             "after measure, so no figures are shown."
         )
     if n.hidden:
+        why = (
+            ctx.other_packs_words
+            if ctx.gate.hidden_for_other_packs(outcome.both)
+            else "to protect another figure in this report"
+        )
         return (
             f"{outcome.label}: the number of {ctx.people} with a before and an after measure "
-            "is suppressed to protect another figure in this report, so no figures are shown."
+            f"is suppressed {why}, so no figures are shown."
         )
     low, high = r.confidence_interval()
     ci = (

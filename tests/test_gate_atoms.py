@@ -373,3 +373,31 @@ def test_both_listings_agree_with_trying_every_union_at_every_threshold():
                     checked[name] += 1
     assert min(checked.values()) > 200
     assert min(answers.values()) > 50  # parts with and without a small union
+
+
+def test_the_reader_is_told_when_a_figure_is_hidden_because_of_the_other_packs():
+    """Two term packs showed 20 and 17 children, 2 of them in both terms: the year's 35
+    would give the 2 away, so it is hidden, and only because of the terms (alone it is
+    safe). A year set hidden to protect a figure of the year report itself (9 of a shown
+    12, the other 3 small) is not put down to the terms; nor is a small one."""
+    autumn, spring = people(20), people(17, 18)
+    g = Gate()
+    g.known([autumn, spring])
+    year = autumn | spring
+    assert len(year) == 35
+    issued = g.count(year)
+    assert issued.hidden and issued.reason == PROTECTS
+    assert g.knows_other_packs and g.hidden_for_other_packs(year)
+
+    table = g.counts({"all": people(12, 100), "a": people(9, 100), "b": people(3, 109)})
+    assert table["a"].reason == PROTECTS and table["b"].reason == SMALL
+    assert not g.hidden_for_other_packs(people(9, 100))
+    assert not g.hidden_for_other_packs(people(3, 109))
+    assert not g.hidden_for_other_packs(autumn)  # shown (known)
+
+    alone = Gate()
+    assert not alone.knows_other_packs
+    assert not alone.count(year).hidden  # the same figure, without the term packs
+    analyst = Gate(audience="analyst")
+    analyst.known([autumn, spring])
+    assert not analyst.hidden_for_other_packs(year)
